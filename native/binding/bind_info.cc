@@ -1,0 +1,52 @@
+// nativeInfo / thread count: what the addon runs on.
+#include "args.h"
+#include "bindings.h"
+#include "cpu_features.h"
+#include "kernel_table.h"
+#include "thread_pool.h"
+
+#ifndef NODEGRAD_VERSION
+#define NODEGRAD_VERSION "0.0.0"
+#endif
+
+namespace ngb {
+namespace {
+
+Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
+  expect_count(info, 0, "nativeInfo");
+  Napi::Env env = info.Env();
+  const ng::CpuFeatures& f = ng::cpu_features();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", ng::isa_name(ng::active_isa()));
+  o.Set("bestIsa", ng::isa_name(ng::best_isa()));
+  o.Set("bf16", f.avx512_bf16);
+  o.Set("threads", ng::num_threads());
+  o.Set("l1dBytes", double(f.l1d_bytes));
+  o.Set("l2Bytes", double(f.l2_bytes));
+  o.Set("l3Bytes", double(f.l3_bytes));
+  o.Set("version", NODEGRAD_VERSION);
+  const char* w = ng::isa_request_warning();
+  o.Set("isaWarning", w ? Napi::Value(Napi::String::New(env, w)) : env.Null());
+  return o;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  expect_count(info, 1, "setNumThreads");
+  ng::set_num_threads(int(get_int(info, 0, "setNumThreads", "n", 1, 256)));
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  expect_count(info, 0, "getNumThreads");
+  return Napi::Number::New(info.Env(), ng::num_threads());
+}
+
+}  // namespace
+
+void register_info(Napi::Env env, Napi::Object exports) {
+  exports.Set("nativeInfo", Napi::Function::New(env, NativeInfo, "nativeInfo"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+}
+
+}  // namespace ngb

@@ -1,0 +1,9 @@
+// Each bind_*.cc registers its functions on the addon's exports object.
+#pragma once
+#include <napi.h>
+
+namespace ngb {
+void register_info(Napi::Env env, Napi::Object exports);
+void register_gemm(Napi::Env env, Napi::Object exports);
+void register_elementwise(Napi::Env env, Napi::Object exports);
+}  // namespace ngb

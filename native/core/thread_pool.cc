@@ -1,0 +1,166 @@
+#include "thread_pool.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <vector>
+
+namespace ng {
+namespace {
+
+constexpr int kMaxThreads = 256;
+constexpr int kSlots = 4;
+
+int default_threads() {
+  const char* env = std::getenv("NODEGRAD_NUM_THREADS");
+  if (env && *env) {
+    int n = std::atoi(env);
+    if (n >= 1) return n > kMaxThreads ? kMaxThreads : n;
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : int(hc > unsigned(kMaxThreads) ? kMaxThreads : hc);
+}
+
+// Leaky process singleton: threads are never joined from static destructors at exit.
+struct Pool {
+  std::mutex run_mu;                 // serialises parallel regions across callers
+  std::mutex mu;
+  std::condition_variable cv_work, cv_done;
+  std::vector<std::thread> threads;  // helpers 1..n-1
+  std::atomic<int> wanted{default_threads()};
+
+  // Current job (written by the caller under mu before bumping generation).
+  TaskFn fn = nullptr;
+  void* ctx = nullptr;
+  int ntasks = 0;
+  int active = 0;                    // helpers taking part in this job
+  std::atomic<int> next_task{0};
+  std::atomic<int> done_tasks{0};
+  std::atomic<int> helpers_out{0};
+  std::atomic<uint64_t> generation{0};
+
+  void ensure_threads(int n) {
+    while (int(threads.size()) < n - 1) {
+      int tid = int(threads.size()) + 1;
+      threads.emplace_back([this, tid] { worker(tid); });
+      threads.back().detach();
+    }
+  }
+
+  void drain(int tid) {
+    for (;;) {
+      int t = next_task.fetch_add(1, std::memory_order_relaxed);
+      if (t >= ntasks) break;
+      fn(ctx, t, tid);
+      done_tasks.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  void worker(int tid) {
+    uint64_t seen = 0;
+    for (;;) {
+      // Spin a little (back-to-back kernels find us awake), then sleep.
+      auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+      uint64_t g;
+      while ((g = generation.load(std::memory_order_acquire)) == seen &&
+             std::chrono::steady_clock::now() < until) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (g == seen) {
+        std::unique_lock<std::mutex> lk(mu);
+        cv_work.wait(lk, [&] { return generation.load(std::memory_order_acquire) != seen; });
+        g = generation.load(std::memory_order_acquire);
+      }
+      seen = g;
+      if (tid < active) drain(tid);
+      if (helpers_out.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mu);
+        cv_done.notify_one();
+      }
+    }
+  }
+
+  void run(int n, TaskFn f, void* c) {
+    std::unique_lock<std::mutex> run_lk(run_mu, std::try_to_lock);
+    int want = wanted.load(std::memory_order_relaxed);
+    if (!run_lk.owns_lock() || want <= 1) {  // busy elsewhere, or single-threaded
+      for (int t = 0; t < n; ++t) f(c, t, 0);
+      return;
+    }
+    ensure_threads(want);
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      fn = f; ctx = c; ntasks = n;
+      active = want < n ? want : n;
+      next_task.store(0, std::memory_order_relaxed);
+      done_tasks.store(0, std::memory_order_relaxed);
+      helpers_out.store(int(threads.size()), std::memory_order_relaxed);
+      generation.fetch_add(1, std::memory_order_release);
+    }
+    cv_work.notify_all();
+    drain(0);
+    // Wait until every helper has seen this generation (so none still reads fn/ctx).
+    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    while (helpers_out.load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < until) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (helpers_out.load(std::memory_order_acquire) > 0) {
+      std::unique_lock<std::mutex> lk(mu);
+      cv_done.wait(lk, [&] { return helpers_out.load(std::memory_order_acquire) == 0; });
+    }
+  }
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();
+  return *p;
+}
+
+struct Scratch {
+  float* ptr[kSlots] = {nullptr, nullptr, nullptr, nullptr};
+  int64_t cap[kSlots] = {0, 0, 0, 0};
+  ~Scratch() {  // a JS worker_thread that used the addon frees its buffers when it exits
+    for (float* p : ptr) std::free(p);
+  }
+};
+
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n < 1) n = 1;
+  if (n > kMaxThreads) n = kMaxThreads;
+  pool().wanted.store(n, std::memory_order_relaxed);
+}
+
+int num_threads() { return pool().wanted.load(std::memory_order_relaxed); }
+
+void parallel_run(int ntasks, TaskFn fn, void* ctx) {
+  if (ntasks <= 0) return;
+  if (ntasks == 1) { fn(ctx, 0, 0); return; }
+  pool().run(ntasks, fn, ctx);
+}
+
+float* scratch(int tid, int slot, int64_t floats) {
+  // thread_local: each OS thread (pool helper, or each JS thread calling as worker 0) owns its buffers.
+  (void)tid;
+  thread_local Scratch s;
+  if (slot < 0 || slot >= kSlots) return nullptr;
+  if (s.cap[slot] < floats) {
+    std::free(s.ptr[slot]);
+    int64_t cap = floats + 16;
+    size_t bytes = size_t((cap * 4 + 63) / 64 * 64);
+    s.ptr[slot] = static_cast<float*>(std::aligned_alloc(64, bytes));
+    s.cap[slot] = s.ptr[slot] ? cap : 0;
+  }
+  return s.ptr[slot];
+}
+
+}  // namespace ng

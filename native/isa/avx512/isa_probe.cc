@@ -1,0 +1,2 @@
+// Marks that this ISA's library was built (nativeInfo lists the compiled paths).
+namespace ng { namespace avx512 { extern const char* const compiled_isa; const char* const compiled_isa = "avx512"; } }
