@@ -12,6 +12,7 @@ class NodegradAddon : public Napi::Addon<NodegradAddon> {
     register_info(env, exports);
     register_gemm(env, exports);
     register_elementwise(env, exports);
+    register_conv(env, exports);
   }
 };
 

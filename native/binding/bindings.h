@@ -6,4 +6,5 @@ namespace ngb {
 void register_info(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
+void register_conv(Napi::Env env, Napi::Object exports);
 }  // namespace ngb

@@ -1,0 +1,134 @@
+// SGEMM benchmark: GFLOP/s of the native gemm per ISA and thread count, as a fraction of the FMA
+// peak measured on the same ISA, for square sizes and the MNIST MLP shapes (784→256→128→10,
+// batch 128: forward NN, weight-gradient TN, input-gradient NT), plus the js reference loop.
+//   node bench/gemm.mjs [--quick] [--isa avx512,avx2,scalar] [--threads 1,2]
+// The ISA is fixed per process, so each ISA runs in a child process with NODEGRAD_ISA set.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const addonPath = path.join(here, '..', 'build', 'Release', 'nodegrad.node');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+
+function loadAddon() {
+  const mod = { exports: {} };
+  process.dlopen(mod, addonPath);
+  return mod.exports;
+}
+
+function shapes(isa) {
+  const list = [];
+  const squares = quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024, 2048];
+  const cap = isa === 'scalar' ? 512 : Infinity;  // the scalar path is a correctness path
+  for (const n of squares) if (n <= cap) list.push({ name: `square ${n}`, ta: false, tb: false, M: n, N: n, K: n });
+  for (const [k, n] of [[784, 256], [256, 128], [128, 10]]) {
+    list.push({ name: `mnist fwd ${k}→${n} NN`, ta: false, tb: false, M: 128, N: n, K: k });
+    list.push({ name: `mnist dW ${k}×${n} TN`, ta: true, tb: false, M: k, N: n, K: 128 });
+    list.push({ name: `mnist dX ${n}→${k} NT`, ta: false, tb: true, M: 128, N: k, K: n });
+  }
+  return list;
+}
+
+function rand(n, seed) {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; ++i) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    a[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+// Median seconds of fn over ≥ minRuns runs (and ≥ ~minMs in total) after warm-up.
+function timeIt(fn, minRuns, minMs) {
+  for (let i = 0; i < 2; ++i) fn();
+  const times = [];
+  const start = performance.now();
+  while (times.length < minRuns || performance.now() - start < minMs) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1e3);
+    if (times.length >= 1000) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+// The js reference's NN loop (lib/backend/js/gemm.ts, i-k-j order), inlined: Node 20 runs no TS.
+function jsGemmNN(M, N, K, A, B, C) {
+  for (let i = 0; i < M; ++i) {
+    const row = new Float64Array(N);
+    for (let p = 0; p < K; ++p) {
+      const a = A[i * K + p];
+      const bo = p * N;
+      for (let j = 0; j < N; ++j) row[j] += a * B[bo + j];
+    }
+    for (let j = 0; j < N; ++j) C[i * N + j] = row[j];
+  }
+}
+
+function child(isa) {
+  const b = loadAddon();
+  const info = b.nativeInfo();
+  const threadList = opt('--threads', '1,2').split(',').map(Number);
+  const ms = quick ? 100 : 300;
+  const out = { isa: info.isa, peak: {}, rows: [] };
+  for (const t of threadList) out.peak[t] = b.fmaPeak(t, ms);
+  for (const s of shapes(isa)) {
+    const lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
+    const A = rand(s.M * s.K, 1), B = rand(s.K * s.N, 2), C = new Float32Array(s.M * s.N);
+    const flops = 2 * s.M * s.N * s.K;
+    const row = { name: s.name, gflops: {} };
+    for (const t of threadList) {
+      b.setNumThreads(t);
+      const sec = timeIt(() => b.gemm(s.ta, s.tb, s.M, s.N, s.K, 1, A, lda, B, ldb, 0, C, s.N, 0, null, 1, 0, 0, 0),
+        quick ? 5 : 7, quick ? 50 : 200);
+      row.gflops[t] = flops / sec / 1e9;
+    }
+    if (isa === info.isa && s.M === s.N && s.N === s.K && s.M <= 256 && !s.ta && !s.tb) {
+      row.js = flops / timeIt(() => jsGemmNN(s.M, s.N, s.K, A, B, C), 5, quick ? 50 : 200) / 1e9;
+    }
+    out.rows.push(row);
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+function main() {
+  const isas = opt('--isa', 'avx512,avx2,scalar').split(',');
+  let jsShown = false;
+  for (const isa of isas) {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
+      env: { ...process.env, NODEGRAD_ISA: isa }, encoding: 'utf8', maxBuffer: 1 << 24,
+    });
+    if (r.status !== 0) {
+      console.log(`${isa}: child failed\n${r.stderr}`);
+      continue;
+    }
+    const res = JSON.parse(r.stdout.trim().split('\n').pop());
+    if (res.isa !== isa) {
+      console.log(`${isa}: not available here (ran ${res.isa}); skipped`);
+      continue;
+    }
+    const ts = Object.keys(res.peak);
+    console.log(`\n## ${isa}: measured FMA peak ` + ts.map((t) => `${t}T ${res.peak[t].toFixed(1)}`).join(', ') + ' GFLOP/s');
+    console.log('| shape | ' + ts.map((t) => `${t}T GFLOP/s | ${t}T % peak`).join(' | ') + (jsShown ? '' : ' | js GFLOP/s') + ' |');
+    console.log('|---|' + ts.map(() => '---:|---:').join('|') + (jsShown ? '' : '|---:') + '|');
+    for (const row of res.rows) {
+      const cells = ts.map((t) => `${row.gflops[t].toFixed(1)} | ${((100 * row.gflops[t]) / res.peak[t]).toFixed(0)}%`);
+      const js = jsShown ? '' : ` | ${row.js ? row.js.toFixed(2) : ''}`;
+      console.log(`| ${row.name} | ${cells.join(' | ')}${js} |`);
+    }
+    jsShown = true;
+  }
+}
+
+if (args.includes('--child')) child(process.env.NODEGRAD_ISA);
+else main();

@@ -1,0 +1,200 @@
+/**
+ * The kernel contract every backend implements. A backend only computes: TypeScript above it checks
+ * shapes, allocates outputs and records backward rules (autograd lives once, in lib/ops).
+ *
+ * Conventions (shared with native/include/*.h):
+ * - All data is float32 in row-major `Float32Array`s owned by JavaScript; labels/indices are `Int32Array`.
+ * - Outputs come first in the doc, sizes after. Every kernel overwrites its output unless it says
+ *   "accumulates".
+ * - Element-wise outputs may alias an input of the same extent (in-place is allowed).
+ * - Op codes are small integers so the native binding takes them as-is; they never change meaning.
+ * - The `js` backend (lib/backend/js) is the executable specification of every kernel.
+ */
+
+/** Unary element-wise ops: out[i] = f(x[i]) (alpha is the op's scalar parameter where it has one). */
+export const UnaryOp = {
+  neg: 0,
+  exp: 1,
+  log: 2,
+  sqrt: 3,
+  abs: 4,
+  relu: 5,
+  sigmoid: 6,
+  tanh: 7,
+  /** exact GELU: x * Φ(x) = 0.5 x (1 + erf(x / √2)) */
+  gelu: 8,
+  /** tanh approximation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) */
+  geluTanh: 9,
+  /** x > 0 ? x : alpha * x */
+  leakyRelu: 10,
+  /** x ** alpha */
+  powScalar: 11,
+  /** x * alpha */
+  scale: 12,
+  /** x + alpha */
+  addScalar: 13,
+  /** 1 / x */
+  reciprocal: 14,
+  /** x * x */
+  square: 15,
+} as const;
+export type UnaryOpCode = (typeof UnaryOp)[keyof typeof UnaryOp];
+
+/** Binary element-wise ops with NumPy broadcasting: out = a (op) b. */
+export const BinaryOp = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  /** a ** b */
+  pow: 4,
+  max: 5,
+  min: 6,
+} as const;
+export type BinaryOpCode = (typeof BinaryOp)[keyof typeof BinaryOp];
+
+/** Reductions over the middle axis of x viewed as [outer, n, inner]; out is [outer, inner]. */
+export const ReduceOp = {
+  sum: 0,
+  mean: 1,
+  max: 2,
+  min: 3,
+  /** index (as a float) of the first maximum */
+  argmax: 4,
+  /** index (as a float) of the first minimum */
+  argmin: 5,
+  /** sum of squares (norms, gradient clipping) */
+  sumSquares: 6,
+} as const;
+export type ReduceOpCode = (typeof ReduceOp)[keyof typeof ReduceOp];
+
+/**
+ * What GEMM applies to each output tile before storing it. Bias is a row vector of length N added to
+ * every row of C (after alpha·op(A)·op(B) + beta·C); the activation is then applied element-wise.
+ */
+export const Epilogue = {
+  none: 0,
+  bias: 1,
+  biasRelu: 2,
+  /** bias then exact (erf) GELU */
+  biasGelu: 3,
+  biasSigmoid: 4,
+  biasTanh: 5,
+  /** bias then tanh-approximated GELU */
+  biasGeluTanh: 6,
+} as const;
+export type EpilogueCode = (typeof Epilogue)[keyof typeof Epilogue];
+
+export interface Backend {
+  readonly name: string;
+
+  /**
+   * C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], then the epilogue, for b in [0, batch).
+   * Row-major, BLAS argument order: op(A) is M×K, op(B) is K×N, C is M×N with leading dimension ldc.
+   * transA means A is stored K×M (lda ≥ M); otherwise M×K (lda ≥ K). Likewise for B.
+   * Batch b reads A at b·strideA, B at b·strideB and writes C at b·strideC (a stride of 0 broadcasts).
+   * beta = 0 ignores C's previous contents (NaN in C does not propagate).
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number,
+    C: Float32Array, ldc: number, epilogue: EpilogueCode, bias: Float32Array | null,
+    batch: number, strideA: number, strideB: number, strideC: number,
+  ): void;
+
+  /** out[i] = f(x[i]) for i < n. */
+  unary(op: UnaryOpCode, x: Float32Array, out: Float32Array, n: number, alpha: number): void;
+
+  /**
+   * dx[i] = dy[i] · f'(x[i]) for i < n (overwrites dx). y is the forward output f(x) (used by
+   * exp, sqrt, sigmoid, tanh, ...); both x and y are always passed.
+   */
+  unaryBackward(
+    op: UnaryOpCode, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array,
+    n: number, alpha: number,
+  ): void;
+
+  /**
+   * Broadcasting binary op over an output of `shape` (rank ≥ 1, contiguous row-major out).
+   * aStrides/bStrides are element strides per output dimension (0 where that operand broadcasts).
+   */
+  binary(
+    op: BinaryOpCode, a: Float32Array, aStrides: readonly number[], b: Float32Array,
+    bStrides: readonly number[], out: Float32Array, shape: readonly number[],
+  ): void;
+
+  /** out[o, i] = reduce over j of x[o, j, i]; x is [outer, n, inner] (n ≥ 1 for max/min/arg*). */
+  reduce(op: ReduceOpCode, x: Float32Array, out: Float32Array, outer: number, n: number, inner: number): void;
+
+  /**
+   * Strided copy over `shape`: dst[dstOffset + Σ idx·dstStrides] = src[srcOffset + Σ idx·srcStrides].
+   * Serves permute/transpose (contiguous results), slicing, concat/stack, broadcast expansion.
+   * When `accumulate` is true it adds into dst instead of overwriting (slice backward).
+   */
+  copy(
+    shape: readonly number[], src: Float32Array, srcOffset: number, srcStrides: readonly number[],
+    dst: Float32Array, dstOffset: number, dstStrides: readonly number[], accumulate: boolean,
+  ): void;
+
+  /** Softmax (or log-softmax when log) over the middle axis of x viewed as [outer, n, inner]. */
+  softmax(x: Float32Array, out: Float32Array, outer: number, n: number, inner: number, log: boolean): void;
+
+  /**
+   * Gradient of softmax / log-softmax from the forward output y: overwrites dx.
+   * softmax: dx = y · (dy − Σ dy·y); log-softmax: dx = dy − exp(y) · Σ dy.
+   */
+  softmaxBackward(
+    y: Float32Array, dy: Float32Array, dx: Float32Array, outer: number, n: number, inner: number, log: boolean,
+  ): void;
+
+  /**
+   * Fused softmax + cross-entropy over logits [rows, classes] with integer labels, one pass per row:
+   * losses[r] = logsumexp(logits[r]) − logits[r, labels[r]]; when dlogits is non-null it receives
+   * gradScale · (softmax(logits[r]) − onehot(labels[r])). Labels are validated by the caller.
+   */
+  softmaxCrossEntropy(
+    logits: Float32Array, labels: Int32Array, losses: Float32Array, dlogits: Float32Array | null,
+    rows: number, classes: number, gradScale: number,
+  ): void;
+
+  /** out[r, :] = table[idx[r], :] for r < rows; table is [n, dim]. Indices are validated by the caller. */
+  gatherRows(table: Float32Array, idx: Int32Array, out: Float32Array, rows: number, dim: number): void;
+
+  /** dtable[idx[r], :] += dout[r, :] (accumulates). */
+  scatterAddRows(dout: Float32Array, idx: Int32Array, dtable: Float32Array, rows: number, dim: number): void;
+
+  /**
+   * One Adam/AdamW step over many tensors in one call. Per element, with g = grads[t][i]:
+   *   Adam (decoupled=false): g += weightDecay · p
+   *   AdamW (decoupled=true): p −= lr · weightDecay · p
+   *   m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²
+   *   p −= lr · (m / (1−β1^step)) / (sqrt(v / (1−β2^step)) + eps)
+   * step ≥ 1 is the step number after increment.
+   */
+  adamStep(
+    params: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[],
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+    decoupled: boolean,
+  ): void;
+
+  /**
+   * One SGD step over many tensors (PyTorch semantics). g = grad + weightDecay·p; with momentum > 0:
+   * buf = firstStep ? g : momentum·buf + (1−dampening)·g; g = nesterov ? g + momentum·buf : buf.
+   * Then p −= lr·g. momentumBufs is null when momentum = 0.
+   */
+  sgdStep(
+    params: Float32Array[], grads: Float32Array[], momentumBufs: Float32Array[] | null,
+    lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean,
+    firstStep: boolean,
+  ): void;
+
+  /**
+   * One RMSprop step (PyTorch semantics, no centering): g = grad + weightDecay·p;
+   * sq = alpha·sq + (1−alpha)·g²; with momentum > 0: buf = momentum·buf + g/(sqrt(sq)+eps), p −= lr·buf;
+   * otherwise p −= lr·g/(sqrt(sq)+eps). momentumBufs is null when momentum = 0.
+   */
+  rmspropStep(
+    params: Float32Array[], grads: Float32Array[], squareAvg: Float32Array[], momentumBufs: Float32Array[] | null,
+    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
+  ): void;
+}

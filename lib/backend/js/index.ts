@@ -1,0 +1,29 @@
+/**
+ * The js backend: plain TypeScript loops, the executable specification every native kernel is
+ * checked against. Each kernel family lives in its own file.
+ */
+import type { Backend } from '../backend.js';
+import { gemm } from './gemm.js';
+import { binary, unary, unaryBackward } from './elementwise.js';
+import { copy, reduce, softmax, softmaxBackward } from './reduce.js';
+import { adamStep, gatherRows, rmspropStep, scatterAddRows, sgdStep, softmaxCrossEntropy } from './fused.js';
+
+export function createJsBackend(): Backend {
+  return {
+    name: 'js',
+    gemm,
+    unary,
+    unaryBackward,
+    binary,
+    reduce,
+    copy,
+    softmax,
+    softmaxBackward,
+    softmaxCrossEntropy,
+    gatherRows,
+    scatterAddRows,
+    adamStep,
+    sgdStep,
+    rmspropStep,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The typed surface of the native addon — the one hand-written declaration of every function the
+ * C++ binding exports (native/binding/bind_*.cc). The adapter (./index.ts) is its only user.
+ * Every function validates its arguments again and throws TypeError/RangeError naming itself.
+ */
+
+export interface NativeInfoRaw {
+  isa: 'avx512' | 'avx2' | 'neon' | 'scalar';
+  bestIsa: 'avx512' | 'avx2' | 'neon' | 'scalar';
+  bf16: boolean;
+  threads: number;
+  l1dBytes: number;
+  l2Bytes: number;
+  l3Bytes: number;
+  version: string;
+  /** why NODEGRAD_ISA was not honoured, or null */
+  isaWarning: string | null;
+}
+
+export interface NativeBinding {
+  nativeInfo(): NativeInfoRaw;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  /** measured FP32 FMA GFLOP/s of the active ISA on `threads` threads over about `ms` milliseconds */
+  fmaPeak(threads: number, ms: number): number;
+
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number,
+    C: Float32Array, ldc: number, epilogue: number, bias: Float32Array | null,
+    batch: number, strideA: number, strideB: number, strideC: number,
+  ): void;
+
+  unary(op: number, x: Float32Array, out: Float32Array, n: number, alpha: number): void;
+  unaryBackward(
+    op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number, alpha: number,
+  ): void;
+  /** meta = [rank, shape[0..rank), aStrides[0..rank), bStrides[0..rank)] */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, meta: Int32Array): void;
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, n: number, inner: number): void;
+  /** meta = [rank, shape[0..rank), srcStrides[0..rank), dstStrides[0..rank)] */
+  copy(
+    meta: Int32Array, src: Float32Array, srcOffset: number, dst: Float32Array, dstOffset: number,
+    accumulate: boolean,
+  ): void;
+  softmax(x: Float32Array, out: Float32Array, outer: number, n: number, inner: number, log: boolean): void;
+  softmaxBackward(
+    y: Float32Array, dy: Float32Array, dx: Float32Array, outer: number, n: number, inner: number, log: boolean,
+  ): void;
+  softmaxCrossEntropy(
+    logits: Float32Array, labels: Int32Array, losses: Float32Array, dlogits: Float32Array | null,
+    rows: number, classes: number, gradScale: number,
+  ): void;
+  gatherRows(table: Float32Array, idx: Int32Array, out: Float32Array, rows: number, dim: number): void;
+  scatterAddRows(dout: Float32Array, idx: Int32Array, dtable: Float32Array, rows: number, dim: number): void;
+  adamStep(
+    params: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[],
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, decoupled: boolean,
+  ): void;
+  sgdStep(
+    params: Float32Array[], grads: Float32Array[], momentumBufs: Float32Array[] | null,
+    lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean,
+  ): void;
+  rmspropStep(
+    params: Float32Array[], grads: Float32Array[], squareAvg: Float32Array[], momentumBufs: Float32Array[] | null,
+    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
+  ): void;
+}

@@ -1,0 +1,74 @@
+/** Helpers shared by the op files: output allocation, broadcasting plans, gradient reduction. */
+import { ReduceOp } from '../backend/backend.js';
+import { current } from '../backend/registry.js';
+import { Tensor } from '../tensor.js';
+import { broadcastStrides, coalesce, contiguousStrides, shapesEqual, sizeOf } from '../util/shape.js';
+
+export const ONE: readonly number[] = [1];
+
+/** Wraps a number as a 0-d constant tensor. */
+export function scalarTensor(v: number): Tensor {
+  return new Tensor(new Float32Array([v]), []);
+}
+
+/** Ensures `x` is a Tensor (numbers become 0-d constants); `op` names the caller in errors. */
+export function asTensor(x: Tensor | number, op: string): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number') return scalarTensor(x);
+  throw new TypeError(`${op}: expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+}
+
+/**
+ * Reduces `g` (a contiguous gradient of `outShape`) to `inShape` (which broadcasts to outShape) by
+ * summing over the broadcast dims. Returns g itself when nothing is broadcast (caller: not owned).
+ */
+export function sumToShape(g: Float32Array, outShape: readonly number[], inShape: readonly number[]): Float32Array {
+  const n = sizeOf(inShape);
+  if (n === g.length) return g;
+  const dst = new Float32Array(n);
+  if (g.length === 0) return dst;
+  const c = coalesce(outShape, [broadcastStrides(inShape, outShape), contiguousStrides(outShape)]);
+  const s = c.shape;
+  const ds = c.strides[0];
+  if (s.length === 1 && ds[0] === 0) {
+    current.reduce(ReduceOp.sum, g, dst, 1, s[0], 1);
+  } else if (s.length === 2 && ds[0] === 0) {
+    current.reduce(ReduceOp.sum, g, dst, 1, s[0], s[1]);
+  } else if (s.length === 2 && ds[1] === 0) {
+    current.reduce(ReduceOp.sum, g, dst, s[0], s[1], 1);
+  } else if (s.length === 3 && ds[1] === 0 && ds[0] !== 0) {
+    current.reduce(ReduceOp.sum, g, dst, s[0], s[1], s[2]);
+  } else {
+    current.copy(s, g, 0, c.strides[1], dst, 0, ds, true);
+  }
+  return dst;
+}
+
+/** True when `g` came back from sumToShape unchanged (so the caller does not own it). */
+export function isSame(a: Float32Array, b: Float32Array): boolean {
+  return a === b;
+}
+
+/** Materialises `x` broadcast to `shape` as a new contiguous array. */
+export function expandData(x: Tensor, shape: readonly number[]): Float32Array {
+  const out = new Float32Array(sizeOf(shape));
+  if (out.length === 0) return out;
+  if (shapesEqual(x.shape, shape)) {
+    out.set(x.data);
+    return out;
+  }
+  const c = coalesce(shape, [broadcastStrides(x.shape, shape), contiguousStrides(shape)]);
+  current.copy(c.shape, x.data, 0, c.strides[0], out, 0, c.strides[1], false);
+  return out;
+}
+
+/** Contiguous copy of `data` (shape `shape`) with its dims reordered by `perm`. */
+export function permuteData(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  if (out.length === 0) return out;
+  const inStrides = contiguousStrides(shape);
+  const outShape = perm.map((p) => shape[p]);
+  const c = coalesce(outShape, [perm.map((p) => inStrides[p]), contiguousStrides(outShape)]);
+  current.copy(c.shape, data, 0, c.strides[0], out, 0, c.strides[1], false);
+  return out;
+}

@@ -1,0 +1,140 @@
+/**
+ * matmul like torch.matmul: 1-D·1-D (dot), 2-D, batched with broadcast leading dims, and 1-D operands
+ * promoted (vector·matrix, matrix·vector) then squeezed. One gemm call per (coalesced) batch run;
+ * transposes are gemm flags, never copies. Backward: dA = dC·Bᵀ, dB = Aᵀ·dC, reduced over broadcast
+ * batch dims. A batch of A times a single 2-D B folds the batch into M (one gemm, forward and backward).
+ */
+import { Epilogue } from '../backend/backend.js';
+import { current } from '../backend/registry.js';
+import { accumulate, needsGrad2, record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { broadcastShapes, broadcastStrides, coalesce, contiguousStrides, fmtShape, sizeOf } from '../util/shape.js';
+import { sumToShape } from './core.js';
+import { reshape } from './shape.js';
+
+/**
+ * C[b] = op(A[b])·op(B[b]) over a batch shape with per-operand element strides per batch dim.
+ * A is M×K (or K×M when tA), B is K×N (or N×K when tB), C is M×N, all tightly packed.
+ */
+function batchedGemm(
+  tA: boolean, tB: boolean, M: number, N: number, K: number,
+  A: Float32Array, B: Float32Array, C: Float32Array,
+  batch: readonly number[], sA: readonly number[], sB: readonly number[], sC: readonly number[],
+): void {
+  if (C.length === 0) return;
+  const lda = tA ? M : K;
+  const ldb = tB ? K : N;
+  const c = coalesce(batch, [sA, sB, sC]);
+  const shape = c.shape;
+  const [ca, cb, cc] = c.strides;
+  const last = shape.length - 1;
+  const runs = sizeOf(shape) / shape[last];
+  const idx = new Array<number>(last).fill(0);
+  let oa = 0;
+  let ob = 0;
+  let oc = 0;
+  for (let r = 0; r < runs; r++) {
+    const a = oa === 0 ? A : A.subarray(oa);
+    const b = ob === 0 ? B : B.subarray(ob);
+    const cv = oc === 0 ? C : C.subarray(oc);
+    current.gemm(tA, tB, M, N, K, 1, a, lda, b, ldb, 0, cv, N, Epilogue.none, null, shape[last], ca[last], cb[last], cc[last]);
+    for (let d = last - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) { oa += ca[d]; ob += cb[d]; oc += cc[d]; break; }
+      idx[d] = 0;
+      oa -= ca[d] * (shape[d] - 1);
+      ob -= cb[d] * (shape[d] - 1);
+      oc -= cc[d] * (shape[d] - 1);
+    }
+  }
+}
+
+function scaled(s: number[], k: number): number[] {
+  return s.map((v) => v * k);
+}
+
+/** Both operands at least 2-D. */
+function matmulNd(a: Tensor, b: Tensor, origA: readonly number[], origB: readonly number[]): Tensor {
+  const ra = a.ndim;
+  const rb = b.ndim;
+  const M = a.shape[ra - 2];
+  const K = a.shape[ra - 1];
+  const K2 = b.shape[rb - 2];
+  const N = b.shape[rb - 1];
+  if (K !== K2) throw new Error(`matmul: shapes ${fmtShape(origA)} and ${fmtShape(origB)} do not align (${K} != ${K2})`);
+  const batchA = a.shape.slice(0, ra - 2);
+  const batchB = b.shape.slice(0, rb - 2);
+  let batch: number[];
+  try {
+    batch = broadcastShapes(batchA, batchB, 'matmul');
+  } catch {
+    throw new Error(`matmul: shapes ${fmtShape(origA)} and ${fmtShape(origB)} have batch dims that cannot be broadcast`);
+  }
+  const outShape = [...batch, M, N];
+  const out = new Tensor(new Float32Array(sizeOf(outShape)), outShape);
+  if (rb === 2) {
+    // fold A's batch into M: one gemm
+    const Mf = sizeOf(batch) * M;
+    if (out.size > 0 && K > 0) batchedGemm(false, false, Mf, N, K, a.data, b.data, out.data, [1], [0], [0], [0]);
+    if (needsGrad2(a, b)) {
+      record(out, [a, b], (g) => {
+        if (a.requiresGrad) {
+          const da = new Float32Array(a.size);
+          if (da.length > 0 && N > 0) batchedGemm(false, true, Mf, K, N, g, b.data, da, [1], [0], [0], [0]);
+          accumulate(a, da, true);
+        }
+        if (b.requiresGrad) {
+          const db = new Float32Array(b.size);
+          if (db.length > 0 && Mf > 0) batchedGemm(true, false, K, N, Mf, a.data, g, db, [1], [0], [0], [0]);
+          accumulate(b, db, true);
+        }
+      });
+    }
+    return out;
+  }
+  const sA = scaled(broadcastStrides(batchA, batch), M * K);
+  const sB = scaled(broadcastStrides(batchB, batch), K * N);
+  const sC = scaled(contiguousStrides(batch), M * N);
+  if (K > 0) batchedGemm(false, false, M, N, K, a.data, b.data, out.data, batch, sA, sB, sC);
+  if (needsGrad2(a, b)) {
+    record(out, [a, b], (g) => {
+      if (a.requiresGrad) {
+        // dA (at the broadcast batch shape) = dC · Bᵀ, then summed over A's broadcast dims
+        const full = new Float32Array(sizeOf(batch) * M * K);
+        if (full.length > 0 && N > 0) batchedGemm(false, true, M, K, N, g, b.data, full, batch, sC, sB, scaled(contiguousStrides(batch), M * K));
+        const r = sumToShape(full, [...batch, M, K], a.shape);
+        accumulate(a, r, true);
+      }
+      if (b.requiresGrad) {
+        const full = new Float32Array(sizeOf(batch) * K * N);
+        if (full.length > 0 && M > 0) batchedGemm(true, false, K, N, M, a.data, g, full, batch, sA, sC, scaled(contiguousStrides(batch), K * N));
+        const r = sumToShape(full, [...batch, K, N], b.shape);
+        accumulate(b, r, true);
+      }
+    });
+  }
+  return out;
+}
+
+/** Matrix product with torch.matmul's rules for 1-D and batched operands. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError('matmul: both operands must be Tensors');
+  if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}: both operands need at least 1 dim`);
+  const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]], 'matmul') : a;
+  const b2 = b.ndim === 1 ? reshape(b, [b.shape[0], 1], 'matmul') : b;
+  let out = matmulNd(a2, b2, a.shape, b.shape);
+  if (a.ndim === 1 || b.ndim === 1) {
+    const s = [...out.shape];
+    if (b.ndim === 1) s.splice(s.length - 1, 1);
+    if (a.ndim === 1) s.splice(s.length - (b.ndim === 1 ? 1 : 2), 1);
+    out = reshape(out, s, 'matmul');
+  }
+  return out;
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    matmul(other: Tensor): Tensor;
+  }
+}
+
+Tensor.prototype.matmul = function (this: Tensor, o: Tensor) { return matmul(this, o); };

@@ -1,0 +1,188 @@
+// SGEMM driver (ISA-agnostic): cache blocking, packing orchestration, threading, batching.
+// Loop nest per task (a rectangle of C), row-major terms, A = broadcast operand, B = vector operand:
+//   jc (NC columns: packed B block kc×nc stays in L2)
+//     pc (KC: one K block; beta only on the first, epilogue only on the last)
+//       ic (MC rows: packed A block)
+//         ir (MR: one A sliver, mr×kc, stays in L1 across the whole jr loop)
+//           jr (NR: one B panel streamed from L2) → micro-kernel
+// KC depends only on K and the cache sizes, and every C element is one k-ordered chain inside the
+// micro-kernel, so the result is bit-identical whatever the thread split.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "cpu_features.h"
+#include "gemm.h"
+#include "thread_pool.h"
+
+namespace ng {
+namespace {
+
+// Below this many flops per matrix one thread wins: fork/join costs a few µs (kernels.md §8.4).
+constexpr double kDefaultParallelMinFlops = 3.0e6;
+
+struct Blocking {
+  int64_t kc, mc, nc;
+};
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+Blocking choose_blocking(const GemmKernels& k, const GemmConfig& cfg, int64_t K) {
+  const CpuFeatures& f = cpu_features();
+  const int64_t l1 = f.l1d_bytes > 0 ? f.l1d_bytes : 32 * 1024;
+  const int64_t l2 = f.l2_bytes > 0 ? f.l2_bytes : 1024 * 1024;
+  Blocking b;
+  if (cfg.kc > 0) {
+    b.kc = cfg.kc;
+  } else {
+    // The A sliver (mr×kc floats) gets about half of L1; it is reused across every B panel.
+    int64_t kc = std::min<int64_t>(std::max<int64_t>(l1 / 2 / (4 * k.mr), 64), k.kc_max);
+    // Split K evenly (784 → 2×392) instead of leaving a thin last block.
+    const int64_t blocks = (std::max<int64_t>(K, 1) + kc - 1) / kc;
+    b.kc = round_up((std::max<int64_t>(K, 1) + blocks - 1) / blocks, 4);
+  }
+  // The packed B block (kc×nc) gets about half of L2.
+  b.nc = cfg.nc > 0 ? round_up(cfg.nc, k.nr)
+                    : std::max<int64_t>(k.nr, l2 / 2 / (4 * b.kc) / k.nr * k.nr);
+  // The packed A block only bounds scratch (slivers are consumed in order): a quarter of L2.
+  b.mc = cfg.mc > 0 ? round_up(cfg.mc, k.mr)
+                    : std::max<int64_t>(k.mr, l2 / 4 / (4 * b.kc) / k.mr * k.mr);
+  return b;
+}
+
+// One matrix of the batch, already offset.
+struct Mat {
+  const float* A;
+  const float* B;
+  float* C;
+};
+
+// K = 0 or alpha = 0: no product. C = beta·C (C unread when beta = 0), then bias and activation.
+void scale_only(const GemmArgs& g, float* C, int64_t m0, int64_t m1) {
+  for (int64_t i = m0; i < m1; ++i) {
+    float* c = C + i * g.ldc;
+    for (int64_t j = 0; j < g.N; ++j) {
+      float v = g.beta == 0.0f ? 0.0f : g.beta * c[j];
+      if (g.epilogue >= kEpiBias) v += g.bias[j];
+      if (g.epilogue == kEpiBiasRelu && v < 0.0f) v = 0.0f;
+      c[j] = v;
+    }
+    if (g.epilogue >= kEpiBiasGelu) gemm_activate(g.epilogue, c, g.ldc, 1, g.N);
+  }
+}
+
+// C[m0:m1, n0:n1] of one matrix on the calling thread, packing into this thread's scratch.
+void gemm_rect(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const Mat& x,
+               int64_t m0, int64_t m1, int64_t n0, int64_t n1, int tid) {
+  if (m0 >= m1 || n0 >= n1) return;
+  if (g.K == 0 || g.alpha == 0.0f) {
+    GemmArgs sub = g;
+    sub.N = n1 - n0;
+    sub.bias = g.bias ? g.bias + n0 : nullptr;
+    scale_only(sub, x.C + n0, m0, m1);
+    return;
+  }
+  float* bp = scratch(tid, 0, bl.kc * round_up(std::min(bl.nc, n1 - n0), k.nr));
+  float* ap = scratch(tid, 1, bl.kc * round_up(std::min(bl.mc, m1 - m0), k.mr));
+  const bool want_bias = g.epilogue >= kEpiBias;
+  const bool relu = g.epilogue == kEpiBiasRelu;
+  const bool activate = g.epilogue >= kEpiBiasGelu;
+  for (int64_t jc = n0; jc < n1; jc += bl.nc) {
+    const int64_t nb = std::min(bl.nc, n1 - jc);
+    for (int64_t pc = 0; pc < g.K; pc += bl.kc) {
+      const int64_t kb = std::min(bl.kc, g.K - pc);
+      const bool last = pc + kb == g.K;
+      const float beta = pc == 0 ? g.beta : 1.0f;
+      const float* bsrc = g.transB ? x.B + jc * g.ldb + pc : x.B + pc * g.ldb + jc;
+      k.pack_b(g.transB, bsrc, g.ldb, kb, nb, bp);
+      for (int64_t ic = m0; ic < m1; ic += bl.mc) {
+        const int64_t mb = std::min(bl.mc, m1 - ic);
+        const float* asrc = g.transA ? x.A + pc * g.lda + ic : x.A + ic * g.lda + pc;
+        k.pack_a(g.transA, asrc, g.lda, mb, kb, ap);
+        for (int64_t ir = 0; ir < mb; ir += k.mr) {
+          const int mm = int(std::min<int64_t>(k.mr, mb - ir));
+          const float* a = ap + ir * kb;
+          float* crow = x.C + (ic + ir) * g.ldc;
+          for (int64_t jr = 0; jr < nb; jr += k.nr) {
+            const int nn = int(std::min<int64_t>(k.nr, nb - jr));
+            float* c = crow + jc + jr;
+            const float* bias = last && want_bias ? g.bias + jc + jr : nullptr;
+            k.micro(kb, a, bp + jr * kb, c, g.ldc, mm, nn, g.alpha, beta, bias, last && relu);
+            // Transcendental activations run on the tile just stored (still in L1).
+            if (last && activate) gemm_activate(g.epilogue, c, g.ldc, mm, nn);
+          }
+        }
+      }
+    }
+  }
+}
+
+Mat batch_item(const GemmArgs& g, int64_t b) {
+  return Mat{g.A ? g.A + b * g.strideA : nullptr, g.B ? g.B + b * g.strideB : nullptr,
+             g.C + b * g.strideC};
+}
+
+// One matrix, split into `parts` rectangles along N (NR-aligned) or, when N is narrow, along M.
+void gemm_one(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const Mat& x, int threads) {
+  const int64_t n_panels = (g.N + k.nr - 1) / k.nr;
+  const int64_t m_slivers = (g.M + k.mr - 1) / k.mr;
+  if (threads <= 1 || (n_panels < 2 && m_slivers < 2)) {
+    gemm_rect(k, g, bl, x, 0, g.M, 0, g.N, 0);
+    return;
+  }
+  const bool split_n = n_panels >= 2 * int64_t(threads) || n_panels >= m_slivers;
+  const int64_t units = split_n ? n_panels : m_slivers;
+  const int parts = int(std::min<int64_t>(threads, units));
+  parallel_for(parts, [&](int task, int tid) {
+    const int64_t u0 = units * task / parts, u1 = units * (task + 1) / parts;
+    if (split_n) {
+      gemm_rect(k, g, bl, x, 0, g.M, u0 * k.nr, std::min(g.N, u1 * k.nr), tid);
+    } else {
+      gemm_rect(k, g, bl, x, u0 * k.mr, std::min(g.M, u1 * k.mr), 0, g.N, tid);
+    }
+  });
+}
+
+}  // namespace
+
+void sgemm_run(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) noexcept {
+  if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return;
+  const Blocking bl = choose_blocking(k, cfg, g.K);
+  const int threads = cfg.threads > 0 ? cfg.threads : num_threads();
+  const double min_flops = cfg.parallel_min_flops >= 0 ? cfg.parallel_min_flops : kDefaultParallelMinFlops;
+  const double flops = 2.0 * double(g.M) * double(g.N) * double(std::max<int64_t>(g.K, 1));
+  // Independent small matrices: one thread per batch range, when the C blocks cannot overlap
+  // (a broadcast or overlapping C must be written in batch order).
+  const bool c_disjoint = g.strideC >= (g.M - 1) * g.ldc + g.N;
+  if (threads > 1 && g.batch > 1 && c_disjoint && flops < min_flops &&
+      flops * double(g.batch) >= min_flops) {
+    const int parts = int(std::min<int64_t>(threads, g.batch));
+    parallel_for(parts, [&](int task, int tid) {
+      const int64_t b0 = g.batch * task / parts, b1 = g.batch * (task + 1) / parts;
+      for (int64_t b = b0; b < b1; ++b) gemm_rect(k, g, bl, batch_item(g, b), 0, g.M, 0, g.N, tid);
+    });
+    return;
+  }
+  const int per_matrix_threads = flops >= min_flops ? threads : 1;
+  for (int64_t b = 0; b < g.batch; ++b) gemm_one(k, g, bl, batch_item(g, b), per_matrix_threads);
+}
+
+void sgemm_batched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                   int64_t ldc, int epilogue, const float* bias, int64_t batch, int64_t strideA,
+                   int64_t strideB, int64_t strideC) noexcept {
+  GemmArgs g;
+  g.transA = transA; g.transB = transB; g.M = M; g.N = N; g.K = K; g.alpha = alpha;
+  g.A = A; g.lda = lda; g.B = B; g.ldb = ldb; g.beta = beta; g.C = C; g.ldc = ldc;
+  g.epilogue = epilogue; g.bias = bias;
+  g.batch = batch; g.strideA = strideA; g.strideB = strideB; g.strideC = strideC;
+  sgemm_run(gemm_kernels(), g, GemmConfig());
+}
+
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+           int epilogue, const float* bias) noexcept {
+  sgemm_batched(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, 1, 0, 0, 0);
+}
+
+}  // namespace ng

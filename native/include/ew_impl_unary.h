@@ -1,0 +1,132 @@
+// Unary / binary / copy range kernels. Included INSIDE `namespace ng::<isa> { namespace { ... } }` of
+// each ISA translation unit (after ew_math.h), so every ISA compiles the same source with its own flags.
+// Each op is a scalar lambda; map1/map3 put the op switch outside the loop so each loop vectorises.
+
+template <class F>
+static inline void map1(const float* x, float* out, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+}
+template <class F>
+static inline void map2(const float* a, const float* b, float* out, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+}
+
+// JS Math.pow: 1 ** ±inf, (−1) ** ±inf and 1 ** NaN are NaN (C's powf says 1).
+static inline float js_pow(float u, float v) {
+  bool nan1 = (u == 1.0f || u == -1.0f) && (v != v || vm_abs(v) == __builtin_inff());
+  return nan1 ? __builtin_nanf("") : std::pow(u, v);
+}
+
+static void unary_k(int op, const float* x, float* out, int64_t n, float alpha) noexcept {
+  switch (op) {
+    case kNeg: map1(x, out, n, [](float v) { return -v; }); return;
+    case kExp: map1(x, out, n, [](float v) { return vm_exp(v); }); return;
+    case kLog: map1(x, out, n, [](float v) { return vm_log(v); }); return;
+    case kSqrt: map1(x, out, n, [](float v) { return __builtin_sqrtf(v); }); return;
+    case kAbs: map1(x, out, n, [](float v) { return vm_abs(v); }); return;
+    case kRelu: map1(x, out, n, [](float v) { return (v > 0.0f || v != v) ? v : 0.0f; }); return;
+    case kSigmoid: map1(x, out, n, [](float v) { return vm_sigmoid(v); }); return;
+    case kTanh: map1(x, out, n, [](float v) { return vm_tanh(v); }); return;
+    case kGelu: map1(x, out, n, [](float v) { return vm_gelu(v); }); return;
+    case kGeluTanh: map1(x, out, n, [](float v) { return vm_gelu_tanh(v); }); return;
+    case kLeakyRelu: map1(x, out, n, [alpha](float v) { return v > 0.0f ? v : alpha * v; }); return;
+    case kPowScalar:
+      // pow has no vector form here: libm powf per element (≤ 1 ulp), with the common exact cases.
+      if (alpha == 2.0f) { map1(x, out, n, [](float v) { return v * v; }); return; }
+      if (alpha == 1.0f) { map1(x, out, n, [](float v) { return v; }); return; }
+      for (int64_t i = 0; i < n; ++i) out[i] = js_pow(x[i], alpha);
+      return;
+    case kScale: map1(x, out, n, [alpha](float v) { return v * alpha; }); return;
+    case kAddScalar: map1(x, out, n, [alpha](float v) { return v + alpha; }); return;
+    case kReciprocal: map1(x, out, n, [](float v) { return 1.0f / v; }); return;
+    case kSquare: map1(x, out, n, [](float v) { return v * v; }); return;
+    default: return;
+  }
+}
+
+// Derivatives at kinks follow PyTorch (relu'(0) = 0, abs'(0) = 0, leakyRelu'(0) = alpha).
+static void unary_backward_k(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
+                             float alpha) noexcept {
+  switch (op) {
+    case kNeg: map1(dy, dx, n, [](float g) { return -g; }); return;
+    case kExp: map2(dy, y, dx, n, [](float g, float e) { return g * e; }); return;
+    case kLog: map2(dy, x, dx, n, [](float g, float v) { return g / v; }); return;
+    case kSqrt: map2(dy, y, dx, n, [](float g, float s) { return (0.5f * g) / s; }); return;
+    case kAbs: map2(dy, x, dx, n, [](float g, float v) { return v > 0.0f ? g : (v < 0.0f ? -g : 0.0f); }); return;
+    case kRelu: map2(dy, x, dx, n, [](float g, float v) { return v > 0.0f ? g : 0.0f; }); return;
+    // (1−t)(1+t) instead of 1−t²: exact 1−t near |t| = 1 where 1−t² would cancel.
+    case kSigmoid: map2(dy, y, dx, n, [](float g, float s) { return g * (s * (1.0f - s)); }); return;
+    case kTanh: map2(dy, y, dx, n, [](float g, float t) { return g * ((1.0f - t) * (1.0f + t)); }); return;
+    case kGelu: map2(dy, x, dx, n, [](float g, float v) { return g * vm_gelu_grad(v); }); return;
+    case kGeluTanh: map2(dy, x, dx, n, [](float g, float v) { return g * vm_gelu_tanh_grad(v); }); return;
+    case kLeakyRelu: map2(dy, x, dx, n, [alpha](float g, float v) { return v > 0.0f ? g : alpha * g; }); return;
+    case kPowScalar:
+      if (alpha == 0.0f) { for (int64_t i = 0; i < n; ++i) dx[i] = 0.0f; return; }
+      if (alpha == 2.0f) { map2(dy, x, dx, n, [](float g, float v) { return g * 2.0f * v; }); return; }
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * alpha * js_pow(x[i], alpha - 1.0f);
+      return;
+    case kScale: map1(dy, dx, n, [alpha](float g) { return g * alpha; }); return;
+    case kAddScalar: map1(dy, dx, n, [](float g) { return g; }); return;
+    case kReciprocal: map2(dy, y, dx, n, [](float g, float r) { return -g * r * r; }); return;
+    case kSquare: map2(dy, x, dx, n, [](float g, float v) { return 2.0f * v * g; }); return;
+    default: return;
+  }
+}
+
+// Math.max / Math.min: NaN if either is NaN; max(−0, +0) = +0, min(−0, +0) = −0 (bitwise and/or of zeros).
+static inline float js_max(float a, float b) {
+  float eq = vm_from_bits(vm_bits(a) & vm_bits(b));
+  return a > b ? a : (b > a ? b : (a == b ? eq : a + b));
+}
+static inline float js_min(float a, float b) {
+  float eq = vm_from_bits(vm_bits(a) | vm_bits(b));
+  return a < b ? a : (b < a ? b : (a == b ? eq : a + b));
+}
+
+template <class F>
+static inline void run2(const float* a, int64_t as, const float* b, int64_t bs, float* out, int64_t n, F f) {
+  if (as == 1 && bs == 1) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+  } else if (as == 1 && bs == 0) {
+    const float bv = b[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], bv);
+  } else if (as == 0 && bs == 1) {
+    const float av = a[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = f(av, b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * as], b[i * bs]);
+  }
+}
+
+static void binary_run_k(int op, const float* a, int64_t as, const float* b, int64_t bs, float* out,
+                         int64_t n) noexcept {
+  switch (op) {
+    case kAdd: run2(a, as, b, bs, out, n, [](float u, float v) { return u + v; }); return;
+    case kSub: run2(a, as, b, bs, out, n, [](float u, float v) { return u - v; }); return;
+    case kMul: run2(a, as, b, bs, out, n, [](float u, float v) { return u * v; }); return;
+    case kDiv: run2(a, as, b, bs, out, n, [](float u, float v) { return u / v; }); return;
+    case kPow:
+      for (int64_t i = 0; i < n; ++i) out[i] = js_pow(a[i * as], b[i * bs]);
+      return;
+    case kMax: run2(a, as, b, bs, out, n, [](float u, float v) { return js_max(u, v); }); return;
+    case kMin: run2(a, as, b, bs, out, n, [](float u, float v) { return js_min(u, v); }); return;
+    default: return;
+  }
+}
+
+static void copy_run_k(const float* src, int64_t ss, float* dst, int64_t ds, int64_t n, bool accumulate) noexcept {
+  if (accumulate) {
+    if (ss == 1 && ds == 1) {
+      for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) dst[i * ds] += src[i * ss];
+    }
+  } else if (ss == 1 && ds == 1) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else if (ss == 0) {
+    const float v = src[0];
+    for (int64_t i = 0; i < n; ++i) dst[i * ds] = v;
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i * ds] = src[i * ss];
+  }
+}

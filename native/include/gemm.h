@@ -1,0 +1,89 @@
+// SGEMM: row-major, BLAS argument order, BLIS-shaped (five loops, packed A slivers and B panels,
+// one MR×NR register micro-kernel per ISA, fused bias/activation epilogue).
+//
+//   C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], then the epilogue, for b in [0, batch).
+//
+// op(A) is M×K (stored K×M when transA), op(B) is K×N (stored N×K when transB), C is M×N.
+// beta = 0 never reads C. alpha = 0 or K = 0 skips the product (C = beta·C, then the epilogue).
+// Epilogue codes: 0 none, 1 +bias, 2 +bias→ReLU, 3 +bias→GELU (erf), 4 +bias→sigmoid,
+// 5 +bias→tanh, 6 +bias→GELU (tanh approximation); bias is a length-N row vector.
+// C must not overlap A, B or bias. Results are bit-identical for any thread count.
+#pragma once
+#include <cstdint>
+
+#include "kernel_table.h"
+
+namespace ng {
+
+enum GemmEpilogue : int {
+  kEpiNone = 0, kEpiBias = 1, kEpiBiasRelu = 2, kEpiBiasGelu = 3,
+  kEpiBiasSigmoid = 4, kEpiBiasTanh = 5, kEpiBiasGeluTanh = 6,
+};
+
+// One ISA's GEMM building blocks. Packed layouts (row-major terms):
+//   A sliver: kc × mr floats, element (i, k) at k*mr + i, rows past m zero-filled;
+//   B panel:  kc × nr floats, element (k, j) at k*nr + j, columns past n zero-filled.
+struct GemmKernels {
+  const char* name;
+  int mr, nr;       // register tile
+  int kc_max;       // largest K block the micro-panel design wants (the driver may lower it)
+  // Packs op(A) rows [0, m) × k-range [0, k) into ceil(m/mr) slivers; A points at op(A)(0, 0).
+  void (*pack_a)(bool trans, const float* A, int64_t lda, int64_t m, int64_t k, float* dst) noexcept;
+  // Packs op(B) k-range [0, k) × columns [0, n) into ceil(n/nr) panels; B points at op(B)(0, 0).
+  void (*pack_b)(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, float* dst) noexcept;
+  // C[0..m)×[0..n) (m ≤ mr, n ≤ nr) = alpha·(a·b) + beta·C (beta = 0: C not read), then + bias[j]
+  // when bias is non-null, then ReLU when relu. kc ≥ 1.
+  void (*micro)(int64_t kc, const float* a, const float* b, float* C, int64_t ldc, int m, int n,
+                float alpha, float beta, const float* bias, bool relu) noexcept;
+};
+
+NG_DECLARE_KERNEL_TABLE(GemmKernels, gemm_kernels)
+
+// A register-only FMA loop for measuring the FP32 peak: `iters` iterations of `flops_per_iter`
+// flops; returns a value that depends on every accumulator (so the loop is not optimised away).
+struct FmaPeakKernels {
+  int64_t flops_per_iter;
+  float (*run)(int64_t iters, float seed) noexcept;
+};
+NG_DECLARE_KERNEL_TABLE(FmaPeakKernels, fma_peak_kernels)
+
+// Everything one GEMM call needs (strides and offsets in elements).
+struct GemmArgs {
+  bool transA = false, transB = false;
+  int64_t M = 0, N = 0, K = 0;
+  float alpha = 1.0f;
+  const float* A = nullptr; int64_t lda = 0;
+  const float* B = nullptr; int64_t ldb = 0;
+  float beta = 0.0f;
+  float* C = nullptr; int64_t ldc = 0;
+  int epilogue = kEpiNone;
+  const float* bias = nullptr;
+  int64_t batch = 1, strideA = 0, strideB = 0, strideC = 0;
+};
+
+// Tuning knobs; zero means "derive from the kernel table and the CPU's cache sizes".
+struct GemmConfig {
+  int threads = 0;               // 0: ng::num_threads()
+  double parallel_min_flops = -1; // below this (2·M·N·K per matrix) stay on one thread; <0: default
+  int64_t kc = 0, mc = 0, nc = 0;
+};
+
+// The general entry: any kernel table (tests call each ISA's table directly).
+void sgemm_run(const GemmKernels& k, const GemmArgs& args, const GemmConfig& cfg) noexcept;
+
+// The active ISA's kernels, default blocking and threads.
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+           int epilogue, const float* bias) noexcept;
+void sgemm_batched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                   int64_t ldc, int epilogue, const float* bias, int64_t batch, int64_t strideA,
+                   int64_t strideB, int64_t strideC) noexcept;
+
+// Applies activation `epilogue` (codes 3..6; others are no-ops here) to an m×n tile in place.
+void gemm_activate(int epilogue, float* C, int64_t ldc, int64_t m, int64_t n) noexcept;
+
+// Measured FP32 FMA GFLOP/s of the active ISA on `threads` pool threads over about `ms` ms.
+double fma_peak_gflops(int threads, double ms) noexcept;
+
+}  // namespace ng

@@ -1,0 +1,14 @@
+// Element-wise / reduction / fused / optimizer kernels for the avx512 path: the shared source
+// (native/include/ew_*.h) compiled with this folder's flags (binding.gyp), in its own namespace.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cmath>
+#include <cstdint>
+
+#include "elementwise.h"
+
+namespace ng {
+namespace avx512 {
+#include "ew_table_impl.h"
+}  // namespace avx512
+}  // namespace ng
+#endif

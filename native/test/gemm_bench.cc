@@ -1,0 +1,46 @@
+// Native SGEMM timing without N-API (built by native/CMakeLists.txt as gemm_bench, not a test):
+//   gemm_bench M N K [threads] [transA transB] [kc nc mc]
+// Prints the median GFLOP/s of the active ISA (NODEGRAD_ISA) over ≥ 7 runs after warm-up.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::printf("usage: gemm_bench M N K [threads] [transA transB] [kc nc mc]\n");
+    return 2;
+  }
+  auto arg = [&](int i, long dflt) { return argc > i ? std::atol(argv[i]) : dflt; };
+  ng::GemmArgs g;
+  g.M = arg(1, 0); g.N = arg(2, 0); g.K = arg(3, 0);
+  const int threads = int(arg(4, 1));
+  g.transA = arg(5, 0) != 0; g.transB = arg(6, 0) != 0;
+  ng::GemmConfig cfg;
+  cfg.threads = threads;
+  cfg.kc = arg(7, 0); cfg.nc = arg(8, 0); cfg.mc = arg(9, 0);
+  ng::set_num_threads(threads);
+  std::vector<float> A(size_t(g.M * g.K), 0.5f), B(size_t(g.K * g.N), 0.25f), C(size_t(g.M * g.N));
+  g.A = A.data(); g.lda = g.transA ? g.M : g.K;
+  g.B = B.data(); g.ldb = g.transB ? g.K : g.N;
+  g.C = C.data(); g.ldc = g.N;
+  const ng::GemmKernels& k = ng::gemm_kernels();
+  std::vector<double> t;
+  for (int i = 0; i < 2; ++i) ng::sgemm_run(k, g, cfg);
+  const auto start = std::chrono::steady_clock::now();
+  while (t.size() < 7 || std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ng::sgemm_run(k, g, cfg);
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  const double gf = 2.0 * g.M * g.N * g.K / t[t.size() / 2] * 1e-9;
+  std::printf("%s %ldx%ldx%ld %s%s threads=%d: %.1f GFLOP/s (peak %.1f)\n", k.name, long(g.M), long(g.N),
+              long(g.K), g.transA ? "T" : "N", g.transB ? "T" : "N", threads, gf,
+              ng::fma_peak_gflops(threads, 100));
+  return 0;
+}

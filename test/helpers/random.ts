@@ -1,0 +1,32 @@
+/** Seeded test data (independent of the library's global generator). */
+import { Generator } from '../../lib/random.js';
+import { Tensor } from '../../lib/tensor.js';
+
+export interface DataOptions {
+  lo?: number;
+  hi?: number;
+  /** keep |x| ≥ this (away from kinks at 0: relu, abs, log, sqrt, div) */
+  awayFromZero?: number;
+  requiresGrad?: boolean;
+}
+
+/** Uniform data in [lo, hi) (default [−2, 2)) from a fixed seed. */
+export function randData(shape: readonly number[], seed: number, o: DataOptions = {}): Tensor {
+  const g = new Generator(seed);
+  const lo = o.lo ?? -2;
+  const hi = o.hi ?? 2;
+  const away = o.awayFromZero ?? 0;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = lo + (hi - lo) * g.random();
+    if (away > 0 && Math.abs(v) < away) v = v < 0 ? -away - Math.abs(v) : away + v;
+    d[i] = v;
+  }
+  return new Tensor(d, [...shape], o.requiresGrad ?? false);
+}
+
+/** Positive data in [lo, hi) (default [0.5, 2)) for log/sqrt/div denominators. */
+export function positiveData(shape: readonly number[], seed: number, lo = 0.5, hi = 2, requiresGrad = false): Tensor {
+  return randData(shape, seed, { lo, hi, requiresGrad });
+}
