@@ -31,7 +31,7 @@ export default defineConfig({
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
       ...lowerIsas().map((isa) => ({
         extends: true as const,
-        test: { name: `isa-${isa}`, include: ['test/kernels/**/*.test.ts'], env: { NODEGRAD_ISA: isa } },
+        test: { name: `isa-${isa}`, include: ['test/kernels/**/*.test.ts', 'test/conformance/**/*.test.ts'], env: { NODEGRAD_ISA: isa } },
       })),
     ],
   },

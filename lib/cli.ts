@@ -4,7 +4,11 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import * as ng from './index.js';
+import { evaluateSaved, recipeNames, train } from './cli-train.js';
+import { packageRoot } from './backend/native/load.js';
 import { version } from './version.js';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 function int(name: string, min: number) {
   return (v: string): number => {
@@ -50,7 +54,55 @@ export function buildProgram(): Command {
       for (const l of infoLines()) console.log(l);
     });
 
+  program
+    .command('train')
+    .description(`train a model: ${recipeNames().join(', ')}`)
+    .argument('<model>', `one of ${recipeNames().join(', ')}`)
+    .option('--epochs <n>', 'passes over the training set', int('--epochs', 1), 5)
+    .option('--batch-size <n>', 'samples per step', int('--batch-size', 1), 128)
+    .option('--lr <x>', 'Adam learning rate', positive('--lr'), 1e-3)
+    .option('--backend <name>', 'native or js (default: the active backend)')
+    .option('--threads <n>', 'native kernel threads', int('--threads', 1))
+    .option('--seed <n>', 'seed for init, shuffling and dropout', int('--seed', 0), 0)
+    .option('--out <dir>', 'where to save the trained model (default: models/<model>)')
+    .option('--no-progress', 'no progress bar')
+    .action(async (model: string, o: { epochs: number; batchSize: number; lr: number; backend?: string; threads?: number; seed: number; out?: string; progress: boolean }) => {
+      await train(model, { ...o, out: o.out ?? path.join('models', model) });
+    });
+
+  program
+    .command('eval')
+    .description('evaluate a saved model (nodegrad train ... --out <dir>) on its test set')
+    .argument('<dir>', 'model folder')
+    .option('--backend <name>', 'native or js')
+    .option('--threads <n>', 'native kernel threads', int('--threads', 1))
+    .option('--batch-size <n>', 'samples per forward pass', int('--batch-size', 1), 1000)
+    .action(async (dir: string, o: { backend?: string; threads?: number; batchSize: number }) => {
+      await evaluateSaved(dir, o);
+    });
+
+  program
+    .command('bench')
+    .description('run the benchmark suite (GFLOP/s vs measured peak, op overhead, training throughput)')
+    .option('--quick', 'fewer sizes and repetitions')
+    .option('--only <list>', 'comma-separated subset, e.g. gemm,ops,mlp')
+    .action((o: { quick?: boolean; only?: string }) => {
+      const args = [path.join(packageRoot(), 'bench', 'index.mjs')];
+      if (o.quick) args.push('--quick');
+      if (o.only) args.push('--only', o.only);
+      const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+      if (r.status !== 0) process.exitCode = r.status ?? 1;
+    });
+
   return program;
+}
+
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
 }
 
 export { int as parseIntOption };

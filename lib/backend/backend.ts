@@ -197,4 +197,93 @@ export interface Backend {
     params: Float32Array[], grads: Float32Array[], squareAvg: Float32Array[], momentumBufs: Float32Array[] | null,
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
   ): void;
+
+  // ---- convolution, pooling, batch norm (NCHW float32; see Conv2dGeometry) ----
+
+  /**
+   * 2-D cross-correlation (PyTorch's conv2d): out[n, o, oh, ow] = bias[o] +
+   * Σ_{c,i,j} weight[o, c, i, j] · x[n, c, oh·sH − pH + i·dH, ow·sW − pW + j·dW] (zero outside x).
+   * out is [N, outC, outH, outW] (overwritten), x [N, C, H, W], weight [outC, C, kH, kW], bias [outC] or null.
+   */
+  conv2d(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: Conv2dGeometry): void;
+
+  /**
+   * Gradients of conv2d from dout [N, outC, outH, outW]; each non-null output is overwritten:
+   * dx [N, C, H, W], dweight [outC, C, kH, kW], dbias [outC] (Σ of dout over n, oh, ow).
+   * x is read only when dweight is non-null, weight only when dx is non-null (both always passed).
+   */
+  conv2dBackward(
+    dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
+    dout: Float32Array, x: Float32Array, weight: Float32Array, g: Conv2dGeometry,
+  ): void;
+
+  /**
+   * Max pooling over each of the N·C planes (g.outC is ignored): out [N, C, outH, outW] gets the
+   * window maximum (padding counts as −∞; NaN wins, like PyTorch) and indices the position of that
+   * element in its input plane (ih·W + iw; the first one on ties, −1 for an all-padding window).
+   * Both overwritten.
+   */
+  maxPool2d(out: Float32Array, indices: Int32Array, x: Float32Array, g: Conv2dGeometry): void;
+
+  /** dx [N, C, H, W] = 0, then dx[plane, indices[k]] += dout[k] for every output k (overwrites dx). */
+  maxPool2dBackward(dx: Float32Array, dout: Float32Array, indices: Int32Array, g: Conv2dGeometry): void;
+
+  /**
+   * Average pooling with padding counted (PyTorch's count_include_pad=true, ceil_mode=false):
+   * out[n, c, oh, ow] = Σ_window x / (kH·kW), zeros outside x. out overwritten.
+   */
+  avgPool2d(out: Float32Array, x: Float32Array, g: Conv2dGeometry): void;
+
+  /** dx = gradient of avgPool2d: each dout spread as dout/(kH·kW) over its window's in-bounds taps (overwrites dx). */
+  avgPool2dBackward(dx: Float32Array, dout: Float32Array, g: Conv2dGeometry): void;
+
+  /**
+   * Per-channel batch statistics of x viewed as [N, C, L] (L = H·W, or 1 for [N, C]):
+   * mean[c] and the biased variance var[c] = mean of (x − mean[c])², both [C], overwritten
+   * (accumulated in float64, two passes). N·L ≥ 1.
+   */
+  batchNormStats(mean: Float32Array, variance: Float32Array, x: Float32Array, N: number, C: number, L: number): void;
+
+  /**
+   * out = (x − mean[c]) · invstd[c] · gamma[c] + beta[c] over x viewed as [N, C, L]
+   * (gamma null: 1, beta null: 0). out overwritten; may alias x.
+   */
+  batchNormForward(
+    out: Float32Array, x: Float32Array, mean: Float32Array, invstd: Float32Array,
+    gamma: Float32Array | null, beta: Float32Array | null, N: number, C: number, L: number,
+  ): void;
+
+  /**
+   * Gradients of batchNormForward; each non-null output overwritten. With x̂ = (x − mean)·invstd,
+   * M = N·L: dbeta[c] = Σ dout, dgamma[c] = Σ dout·x̂; dx = gamma·invstd·dout when !batchStats
+   * (mean/invstd were constants: eval mode), otherwise (mean/invstd were x's batch statistics)
+   * dx = gamma·invstd·(dout − Σdout/M − x̂·Σ(dout·x̂)/M). gamma null means 1.
+   */
+  batchNormBackward(
+    dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null,
+    dout: Float32Array, x: Float32Array, mean: Float32Array, invstd: Float32Array,
+    gamma: Float32Array | null, N: number, C: number, L: number, batchStats: boolean,
+  ): void;
+}
+
+/**
+ * Geometry of a conv2d / pooling call on NCHW data. outH = ⌊(h + 2·padH − dilationH·(kH − 1) − 1) / strideH⌋ + 1
+ * (likewise outW); the caller computes them and checks outH, outW ≥ 1. Pooling ignores outC.
+ */
+export interface Conv2dGeometry {
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly outC: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly outH: number;
+  readonly outW: number;
 }

@@ -50,6 +50,16 @@ Blocking choose_blocking(const GemmKernels& k, const GemmConfig& cfg, int64_t K)
   return b;
 }
 
+// The no-pack path saves packing (a read+write of op(A) and op(B)) but reads A with a stride, and
+// each kc×(NV·W) slice of B sweeps the whole m×kc block of A: it wins while that A block stays in
+// L2 (MNIST/CNN shapes, M ≤ a few hundred), and for skinny outputs (N ≤ 16: A is read once anyway)
+// or short K. Larger problems pack. Measured with native/test/gemm_bench (NG_GEMM_DIRECT=0/1).
+bool prefer_direct(const GemmArgs& g, const Blocking& bl) {
+  const CpuFeatures& f = cpu_features();
+  const int64_t l2 = f.l2_bytes > 0 ? f.l2_bytes : 1024 * 1024;
+  return g.N <= 16 || g.K <= 32 || g.M * std::min(bl.kc, g.K) * 4 <= l2 / 8;
+}
+
 // One matrix of the batch, already offset.
 struct Mat {
   const float* A;
@@ -58,7 +68,7 @@ struct Mat {
 };
 
 // K = 0 or alpha = 0: no product. C = beta·C (C unread when beta = 0), then bias and activation.
-void scale_only(const GemmArgs& g, float* C, int64_t m0, int64_t m1) {
+void scale_only(const GemmKernels& k, const GemmArgs& g, float* C, int64_t m0, int64_t m1) {
   for (int64_t i = m0; i < m1; ++i) {
     float* c = C + i * g.ldc;
     for (int64_t j = 0; j < g.N; ++j) {
@@ -67,26 +77,36 @@ void scale_only(const GemmArgs& g, float* C, int64_t m0, int64_t m1) {
       if (g.epilogue == kEpiBiasRelu && v < 0.0f) v = 0.0f;
       c[j] = v;
     }
-    if (g.epilogue >= kEpiBiasGelu) gemm_activate(g.epilogue, c, g.ldc, 1, g.N);
+    if (g.epilogue >= kEpiBiasGelu) k.activate(g.epilogue, c, g.ldc, 1, g.N);
   }
 }
 
 // C[m0:m1, n0:n1] of one matrix on the calling thread, packing into this thread's scratch.
 void gemm_rect(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const Mat& x,
-               int64_t m0, int64_t m1, int64_t n0, int64_t n1, int tid) {
+               int64_t m0, int64_t m1, int64_t n0, int64_t n1, int tid, bool use_direct) {
   if (m0 >= m1 || n0 >= n1) return;
   if (g.K == 0 || g.alpha == 0.0f) {
     GemmArgs sub = g;
     sub.N = n1 - n0;
     sub.bias = g.bias ? g.bias + n0 : nullptr;
-    scale_only(sub, x.C + n0, m0, m1);
+    scale_only(k, sub, x.C + n0, m0, m1);
+    return;
+  }
+  const int act = g.epilogue;  // applied (with the bias) on the last K block only
+  if (use_direct) {
+    for (int64_t pc = 0; pc < g.K; pc += bl.kc) {
+      const int64_t kb = std::min(bl.kc, g.K - pc);
+      const bool last = pc + kb == g.K;
+      const float* asrc = g.transA ? x.A + pc * g.lda + m0 : x.A + m0 * g.lda + pc;
+      k.direct(g.transA, m1 - m0, n1 - n0, kb, asrc, g.lda, x.B + pc * g.ldb + n0, g.ldb,
+               x.C + m0 * g.ldc + n0, g.ldc, g.alpha, pc == 0 ? g.beta : 1.0f,
+               last && g.epilogue >= kEpiBias ? g.bias + n0 : nullptr, last ? act : kEpiNone);
+    }
     return;
   }
   float* bp = scratch(tid, 0, bl.kc * round_up(std::min(bl.nc, n1 - n0), k.nr));
   float* ap = scratch(tid, 1, bl.kc * round_up(std::min(bl.mc, m1 - m0), k.mr));
   const bool want_bias = g.epilogue >= kEpiBias;
-  const bool relu = g.epilogue == kEpiBiasRelu;
-  const bool activate = g.epilogue >= kEpiBiasGelu;
   for (int64_t jc = n0; jc < n1; jc += bl.nc) {
     const int64_t nb = std::min(bl.nc, n1 - jc);
     for (int64_t pc = 0; pc < g.K; pc += bl.kc) {
@@ -107,9 +127,7 @@ void gemm_rect(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, cons
             const int nn = int(std::min<int64_t>(k.nr, nb - jr));
             float* c = crow + jc + jr;
             const float* bias = last && want_bias ? g.bias + jc + jr : nullptr;
-            k.micro(kb, a, bp + jr * kb, c, g.ldc, mm, nn, g.alpha, beta, bias, last && relu);
-            // Transcendental activations run on the tile just stored (still in L1).
-            if (last && activate) gemm_activate(g.epilogue, c, g.ldc, mm, nn);
+            k.micro(kb, a, bp + jr * kb, c, g.ldc, mm, nn, g.alpha, beta, bias, last ? act : kEpiNone);
           }
         }
       }
@@ -123,11 +141,12 @@ Mat batch_item(const GemmArgs& g, int64_t b) {
 }
 
 // One matrix, split into `parts` rectangles along N (NR-aligned) or, when N is narrow, along M.
-void gemm_one(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const Mat& x, int threads) {
+void gemm_one(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const Mat& x, int threads,
+              bool use_direct) {
   const int64_t n_panels = (g.N + k.nr - 1) / k.nr;
   const int64_t m_slivers = (g.M + k.mr - 1) / k.mr;
   if (threads <= 1 || (n_panels < 2 && m_slivers < 2)) {
-    gemm_rect(k, g, bl, x, 0, g.M, 0, g.N, 0);
+    gemm_rect(k, g, bl, x, 0, g.M, 0, g.N, 0, use_direct);
     return;
   }
   const bool split_n = n_panels >= 2 * int64_t(threads) || n_panels >= m_slivers;
@@ -136,9 +155,9 @@ void gemm_one(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const
   parallel_for(parts, [&](int task, int tid) {
     const int64_t u0 = units * task / parts, u1 = units * (task + 1) / parts;
     if (split_n) {
-      gemm_rect(k, g, bl, x, 0, g.M, u0 * k.nr, std::min(g.N, u1 * k.nr), tid);
+      gemm_rect(k, g, bl, x, 0, g.M, u0 * k.nr, std::min(g.N, u1 * k.nr), tid, use_direct);
     } else {
-      gemm_rect(k, g, bl, x, u0 * k.mr, std::min(g.M, u1 * k.mr), 0, g.N, tid);
+      gemm_rect(k, g, bl, x, u0 * k.mr, std::min(g.M, u1 * k.mr), 0, g.N, tid, use_direct);
     }
   });
 }
@@ -148,6 +167,10 @@ void gemm_one(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const
 void sgemm_run(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) noexcept {
   if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return;
   const Blocking bl = choose_blocking(k, cfg, g.K);
+  // Depends on the shape only (never on threads), so the result is the same for any thread count
+  // (and the direct path is bit-identical to the packed one anyway).
+  const bool use_direct = k.direct != nullptr && !g.transB &&
+                          (cfg.direct >= 0 ? cfg.direct > 0 : prefer_direct(g, bl));
   const int threads = cfg.threads > 0 ? cfg.threads : num_threads();
   const double min_flops = cfg.parallel_min_flops >= 0 ? cfg.parallel_min_flops : kDefaultParallelMinFlops;
   const double flops = 2.0 * double(g.M) * double(g.N) * double(std::max<int64_t>(g.K, 1));
@@ -159,12 +182,12 @@ void sgemm_run(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) n
     const int parts = int(std::min<int64_t>(threads, g.batch));
     parallel_for(parts, [&](int task, int tid) {
       const int64_t b0 = g.batch * task / parts, b1 = g.batch * (task + 1) / parts;
-      for (int64_t b = b0; b < b1; ++b) gemm_rect(k, g, bl, batch_item(g, b), 0, g.M, 0, g.N, tid);
+      for (int64_t b = b0; b < b1; ++b) gemm_rect(k, g, bl, batch_item(g, b), 0, g.M, 0, g.N, tid, use_direct);
     });
     return;
   }
   const int per_matrix_threads = flops >= min_flops ? threads : 1;
-  for (int64_t b = 0; b < g.batch; ++b) gemm_one(k, g, bl, batch_item(g, b), per_matrix_threads);
+  for (int64_t b = 0; b < g.batch; ++b) gemm_one(k, g, bl, batch_item(g, b), per_matrix_threads, use_direct);
 }
 
 void sgemm_batched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,

@@ -25,6 +25,8 @@
 
 namespace ng {
 
+constexpr int kEwMaxRank = 32;  // binary/copy meta rank limit (the adapter's MAX_RANK)
+
 enum : int {  // UnaryOp (backend.ts)
   kNeg = 0, kExp, kLog, kSqrt, kAbs, kRelu, kSigmoid, kTanh, kGelu, kGeluTanh, kLeakyRelu, kPowScalar, kScale,
   kAddScalar, kReciprocal, kSquare, kUnaryOpCount

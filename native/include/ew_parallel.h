@@ -3,11 +3,11 @@
 #pragma once
 #include <cstdint>
 
+#include "elementwise.h"
 #include "thread_pool.h"
 
 namespace ng {
 
-constexpr int kEwMaxRank = 32;
 constexpr int64_t kEwMinChunkLight = 128 * 1024;  // cheap ops go parallel from ~256K elements
 constexpr int64_t kEwMinChunkHeavy = 16 * 1024;   // transcendental ones from ~32K
 constexpr int64_t kEwColBlock = 512;              // == kBlock in ew_impl_reduce.h (stack scratch per column block)

@@ -32,9 +32,20 @@ struct GemmKernels {
   // Packs op(B) k-range [0, k) × columns [0, n) into ceil(n/nr) panels; B points at op(B)(0, 0).
   void (*pack_b)(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, float* dst) noexcept;
   // C[0..m)×[0..n) (m ≤ mr, n ≤ nr) = alpha·(a·b) + beta·C (beta = 0: C not read), then + bias[j]
-  // when bias is non-null, then ReLU when relu. kc ≥ 1.
+  // when bias is non-null, then the activation `act` (an epilogue code: kEpiBiasRelu → ReLU,
+  // ≥ kEpiBiasGelu → that transcendental function; anything else → none). kc ≥ 1.
   void (*micro)(int64_t kc, const float* a, const float* b, float* C, int64_t ldc, int m, int n,
-                float alpha, float beta, const float* bias, bool relu) noexcept;
+                float alpha, float beta, const float* bias, int act) noexcept;
+  // Direct (no-pack) path, nullptr when the ISA does not offer it: the same contract as micro for an
+  // m×n block of any size, reading op(A) (A points at op(A)(0,0); transA: stored K×M) and a
+  // non-transposed B (B points at B(0,0), row stride ldb) in place. Same per-element k-chain as
+  // micro, so for the same K blocking it is bit-identical to the packed path.
+  void (*direct)(bool transA, int64_t m, int64_t n, int64_t kc, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float* C, int64_t ldc, float alpha, float beta,
+                 const float* bias, int act) noexcept;
+  // In-place activation `act` (codes kEpiBiasGelu..kEpiBiasGeluTanh; others: no-op) of an m×n tile,
+  // vectorised with the ISA's flags (the same functions the micro-kernels apply).
+  void (*activate)(int act, float* C, int64_t ldc, int64_t m, int64_t n) noexcept;
 };
 
 NG_DECLARE_KERNEL_TABLE(GemmKernels, gemm_kernels)
@@ -66,6 +77,7 @@ struct GemmConfig {
   int threads = 0;               // 0: ng::num_threads()
   double parallel_min_flops = -1; // below this (2·M·N·K per matrix) stay on one thread; <0: default
   int64_t kc = 0, mc = 0, nc = 0;
+  int direct = -1;               // no-pack path (B not transposed): -1 by shape, 0 never, 1 always
 };
 
 // The general entry: any kernel table (tests call each ISA's table directly).
@@ -80,7 +92,8 @@ void sgemm_batched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, fl
                    int64_t ldc, int epilogue, const float* bias, int64_t batch, int64_t strideA,
                    int64_t strideB, int64_t strideC) noexcept;
 
-// Applies activation `epilogue` (codes 3..6; others are no-ops here) to an m×n tile in place.
+// Applies activation `epilogue` (codes 3..6; others are no-ops here) to an m×n tile in place, with
+// the active ISA's vectorised functions (the ones the fused GEMM epilogue uses).
 void gemm_activate(int epilogue, float* C, int64_t ldc, int64_t m, int64_t n) noexcept;
 
 // Measured FP32 FMA GFLOP/s of the active ISA on `threads` pool threads over about `ms` ms.

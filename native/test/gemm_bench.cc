@@ -1,5 +1,6 @@
 // Native SGEMM timing without N-API (built by native/CMakeLists.txt as gemm_bench, not a test):
 //   gemm_bench M N K [threads] [transA transB] [kc nc mc]
+// Environment: NG_GEMM_DIRECT=-1|0|1 (no-pack path: auto, never, always), NG_GEMM_EPI=code.
 // Prints the median GFLOP/s of the active ISA (NODEGRAD_ISA) over ≥ 7 runs after warm-up.
 #include <algorithm>
 #include <chrono>
@@ -23,6 +24,10 @@ int main(int argc, char** argv) {
   ng::GemmConfig cfg;
   cfg.threads = threads;
   cfg.kc = arg(7, 0); cfg.nc = arg(8, 0); cfg.mc = arg(9, 0);
+  if (const char* d = std::getenv("NG_GEMM_DIRECT")) cfg.direct = std::atoi(d);  // -1 auto, 0, 1
+  if (const char* e = std::getenv("NG_GEMM_EPI")) g.epilogue = std::atoi(e);     // epilogue code
+  std::vector<float> bias(size_t(g.N), 0.125f);
+  g.bias = bias.data();
   ng::set_num_threads(threads);
   std::vector<float> A(size_t(g.M * g.K), 0.5f), B(size_t(g.K * g.N), 0.25f), C(size_t(g.M * g.N));
   g.A = A.data(); g.lda = g.transA ? g.M : g.K;

@@ -7,6 +7,10 @@ import { gemm } from './gemm.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { copy, reduce, softmax, softmaxBackward } from './reduce.js';
 import { adamStep, gatherRows, rmspropStep, scatterAddRows, sgdStep, softmaxCrossEntropy } from './fused.js';
+import {
+  avgPool2d, avgPool2dBackward, batchNormBackward, batchNormForward, batchNormStats, conv2d, conv2dBackward,
+  maxPool2d, maxPool2dBackward,
+} from './conv.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -25,5 +29,14 @@ export function createJsBackend(): Backend {
     adamStep,
     sgdStep,
     rmspropStep,
+    conv2d,
+    conv2dBackward,
+    maxPool2d,
+    maxPool2dBackward,
+    avgPool2d,
+    avgPool2dBackward,
+    batchNormStats,
+    batchNormForward,
+    batchNormBackward,
   };
 }

@@ -65,4 +65,44 @@ export interface NativeBinding {
     params: Float32Array[], grads: Float32Array[], squareAvg: Float32Array[], momentumBufs: Float32Array[] | null,
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
   ): void;
+
+  // Convolution / pooling geometry travels as plain integers (the binding recomputes outH/outW):
+  // N, C, H, W[, outC], kH, kW, strideH, strideW, padH, padW, dilationH, dilationW.
+  conv2d(
+    out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array | null,
+    N: number, C: number, H: number, W: number, outC: number, kH: number, kW: number,
+    sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
+  ): void;
+  conv2dBackward(
+    dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null,
+    dout: Float32Array, x: Float32Array, weight: Float32Array,
+    N: number, C: number, H: number, W: number, outC: number, kH: number, kW: number,
+    sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
+  ): void;
+  maxPool2d(
+    out: Float32Array, indices: Int32Array, x: Float32Array, N: number, C: number, H: number, W: number,
+    kH: number, kW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
+  ): void;
+  maxPool2dBackward(
+    dx: Float32Array, dout: Float32Array, indices: Int32Array, N: number, C: number, H: number, W: number,
+    kH: number, kW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
+  ): void;
+  avgPool2d(
+    out: Float32Array, x: Float32Array, N: number, C: number, H: number, W: number,
+    kH: number, kW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
+  ): void;
+  avgPool2dBackward(
+    dx: Float32Array, dout: Float32Array, N: number, C: number, H: number, W: number,
+    kH: number, kW: number, sH: number, sW: number, pH: number, pW: number, dH: number, dW: number,
+  ): void;
+  batchNormStats(mean: Float32Array, variance: Float32Array, x: Float32Array, N: number, C: number, L: number): void;
+  batchNormForward(
+    out: Float32Array, x: Float32Array, mean: Float32Array, invstd: Float32Array,
+    gamma: Float32Array | null, beta: Float32Array | null, N: number, C: number, L: number,
+  ): void;
+  batchNormBackward(
+    dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null,
+    dout: Float32Array, x: Float32Array, mean: Float32Array, invstd: Float32Array,
+    gamma: Float32Array | null, N: number, C: number, L: number, batchStats: boolean,
+  ): void;
 }

@@ -66,5 +66,32 @@ export function createNativeBackend(b: NativeBinding): Backend {
     rmspropStep(params, grads, sq, bufs, lr, alpha, eps, wd, momentum) {
       b.rmspropStep(params, grads, sq, bufs, lr, alpha, eps, wd, momentum);
     },
+    conv2d(out, x, w, bias, g) {
+      b.conv2d(out, x, w, bias, g.n, g.c, g.h, g.w, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
+    },
+    conv2dBackward(dx, dw, db, dout, x, w, g) {
+      b.conv2dBackward(dx, dw, db, dout, x, w, g.n, g.c, g.h, g.w, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
+    },
+    maxPool2d(out, indices, x, g) {
+      b.maxPool2d(out, indices, x, g.n, g.c, g.h, g.w, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
+    },
+    maxPool2dBackward(dx, dout, indices, g) {
+      b.maxPool2dBackward(dx, dout, indices, g.n, g.c, g.h, g.w, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
+    },
+    avgPool2d(out, x, g) {
+      b.avgPool2d(out, x, g.n, g.c, g.h, g.w, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
+    },
+    avgPool2dBackward(dx, dout, g) {
+      b.avgPool2dBackward(dx, dout, g.n, g.c, g.h, g.w, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
+    },
+    batchNormStats(mean, variance, x, N, C, L) {
+      b.batchNormStats(mean, variance, x, N, C, L);
+    },
+    batchNormForward(out, x, mean, invstd, gamma, beta, N, C, L) {
+      b.batchNormForward(out, x, mean, invstd, gamma, beta, N, C, L);
+    },
+    batchNormBackward(dx, dgamma, dbeta, dout, x, mean, invstd, gamma, N, C, L, batchStats) {
+      b.batchNormBackward(dx, dgamma, dbeta, dout, x, mean, invstd, gamma, N, C, L, batchStats);
+    },
   };
 }

@@ -19,6 +19,7 @@ struct Traits {
   static constexpr int W = 8;
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V x) { _mm256_storeu_ps(p, x); }
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
@@ -37,6 +38,7 @@ constexpr int kMR = 6, kNR = 16;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "avx2", kMR, kNR, 384, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
+    &direct_t<Traits, 12, 6, 2>, &activate_tile,
 };
 
 }  // namespace avx2

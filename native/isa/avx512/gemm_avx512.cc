@@ -19,6 +19,7 @@ struct Traits {
   static constexpr int W = 16;
   static V zero() { return _mm512_setzero_ps(); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V x) { _mm512_storeu_ps(p, x); }
   static V set1(float x) { return _mm512_set1_ps(x); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
@@ -37,6 +38,7 @@ constexpr int kMR = 12, kNR = 32;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "avx512", kMR, kNR, 512, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
+    &direct_t<Traits, 16, 12, 2>, &activate_tile,
 };
 
 }  // namespace avx512

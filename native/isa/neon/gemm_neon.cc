@@ -20,6 +20,7 @@ struct Traits {
   static constexpr int W = 4;
   static V zero() { return vdupq_n_f32(0.0f); }
   static V load(const float* p) { return vld1q_f32(p); }
+  static void store(float* p, V x) { vst1q_f32(p, x); }
   static V set1(float x) { return vdupq_n_f32(x); }
   static V fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
   static V mul(V a, V b) { return vmulq_f32(a, b); }
@@ -45,6 +46,7 @@ constexpr int kMR = 12, kNR = 8;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "neon", kMR, kNR, 256, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
+    nullptr, &activate_tile,
 };
 
 }  // namespace neon

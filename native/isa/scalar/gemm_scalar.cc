@@ -17,6 +17,7 @@ struct Traits {
   static constexpr int W = 1;
   static V zero() { return 0.0f; }
   static V load(const float* p) { return *p; }
+  static void store(float* p, V x) { *p = x; }
   static V set1(float x) { return x; }
   static V fma(V a, V b, V c) { return a * b + c; }
   static V mul(V a, V b) { return a * b; }
@@ -32,6 +33,7 @@ constexpr int kMR = 4, kNR = 4;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "scalar", kMR, kNR, 256, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
+    &direct_t<Traits, 4, 4, 4>, &activate_tile,
 };
 
 }  // namespace scalar

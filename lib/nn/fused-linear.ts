@@ -1,0 +1,102 @@
+/**
+ * linear(x, W, b, act) = act(x·Wᵀ + b) as ONE gemm call with a fused epilogue, and its own backward
+ * rule (every product through gemm transpose flags, nothing transposed in memory):
+ *   dZ = dY · act'(Z)   (current.unaryBackward; for relu/sigmoid/tanh from Y alone)
+ *   dX = dZ · W         gemm(N, N)
+ *   dW = dZᵀ · X        gemm(T, N)
+ *   db = Σ_rows dZ      reduce(sum)
+ * GELU's derivative needs the pre-activation Z, which Y does not determine; when a gradient is needed
+ * the GELU forms therefore run gemm with the bias epilogue into Z and then the activation kernel, and
+ * keep Z. Without a gradient (inference) they use the fused epilogue too.
+ */
+import { Epilogue, ReduceOp, UnaryOp, type EpilogueCode, type UnaryOpCode } from '../backend/backend.js';
+import { current } from '../backend/registry.js';
+import { accumulate, isGradEnabled, record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { fmtShape } from '../util/shape.js';
+
+export type LinearActivation = 'none' | 'relu' | 'gelu' | 'geluTanh' | 'sigmoid' | 'tanh';
+
+const EPILOGUE: Record<LinearActivation, EpilogueCode> = {
+  none: Epilogue.bias,
+  relu: Epilogue.biasRelu,
+  gelu: Epilogue.biasGelu,
+  geluTanh: Epilogue.biasGeluTanh,
+  sigmoid: Epilogue.biasSigmoid,
+  tanh: Epilogue.biasTanh,
+};
+
+const UNARY: Record<Exclude<LinearActivation, 'none'>, UnaryOpCode> = {
+  relu: UnaryOp.relu,
+  gelu: UnaryOp.gelu,
+  geluTanh: UnaryOp.geluTanh,
+  sigmoid: UnaryOp.sigmoid,
+  tanh: UnaryOp.tanh,
+};
+
+/**
+ * act(x·Wᵀ + b) for x [..., in], weight [out, in], bias [out] or null. Returns [..., out].
+ * Differentiable in x, weight and bias.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, act: LinearActivation = 'none'): Tensor {
+  if (x.ndim < 1 || weight.ndim !== 2) {
+    throw new Error(`linear: input ${fmtShape(x.shape)} and weight ${fmtShape(weight.shape)}: expected input [..., in] and weight [out, in]`);
+  }
+  const [outF, inF] = weight.shape;
+  if (x.shape[x.ndim - 1] !== inF) {
+    throw new Error(`linear: shapes ${fmtShape(x.shape)} and ${fmtShape(weight.shape)} do not align (${x.shape[x.ndim - 1]} != ${inF})`);
+  }
+  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new Error(`linear: bias shape ${fmtShape(bias.shape)} does not match weight ${fmtShape(weight.shape)} (expected [${outF}])`);
+  }
+  if (!(act in EPILOGUE)) throw new RangeError(`linear: unknown activation '${String(act)}'`);
+  const M = x.size / inF || 0;
+  const outShape = [...x.shape.slice(0, -1), outF];
+  const y = new Float32Array(M * outF);
+  const b = bias !== null ? bias.data : act === 'none' ? null : new Float32Array(outF);
+  const grad = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
+  const keepZ = grad && (act === 'gelu' || act === 'geluTanh');
+  let z: Float32Array | null = null;
+  if (M > 0) {
+    if (inF === 0) {
+      // empty reduction: Z is the bias alone (gemm is not asked for K = 0)
+      if (b !== null) for (let r = 0; r < M; r++) y.set(b, r * outF);
+      if (act !== 'none') {
+        if (keepZ) z = y.slice();
+        current.unary(UNARY[act], y, y, y.length, 0);
+      }
+    } else if (keepZ) {
+      z = new Float32Array(M * outF);
+      current.gemm(false, true, M, outF, inF, 1, x.data, inF, weight.data, inF, 0, z, outF, Epilogue.bias, b, 1, 0, 0, 0);
+      current.unary(UNARY[act as 'gelu' | 'geluTanh'], z, y, y.length, 0);
+    } else {
+      const epi = b === null ? Epilogue.none : EPILOGUE[act];
+      current.gemm(false, true, M, outF, inF, 1, x.data, inF, weight.data, inF, 0, y, outF, epi, b, 1, 0, 0, 0);
+    }
+  }
+  const out = new Tensor(y, outShape);
+  if (!grad) return out;
+  const inputs = bias !== null ? [x, weight, bias] : [x, weight];
+  return record(out, inputs, (g) => {
+    let dz = g;
+    if (act !== 'none' && g.length > 0) {
+      dz = new Float32Array(g.length);
+      current.unaryBackward(UNARY[act], z ?? y, y, g, dz, g.length, 0);
+    }
+    if (x.requiresGrad) {
+      const dx = new Float32Array(x.size);
+      if (M > 0 && inF > 0 && outF > 0) current.gemm(false, false, M, inF, outF, 1, dz, outF, weight.data, inF, 0, dx, inF, Epilogue.none, null, 1, 0, 0, 0);
+      accumulate(x, dx, true);
+    }
+    if (weight.requiresGrad) {
+      const dw = new Float32Array(weight.size);
+      if (M > 0 && inF > 0 && outF > 0) current.gemm(true, false, outF, inF, M, 1, dz, outF, x.data, inF, 0, dw, inF, Epilogue.none, null, 1, 0, 0, 0);
+      accumulate(weight, dw, true);
+    }
+    if (bias !== null && bias.requiresGrad) {
+      const db = new Float32Array(outF);
+      if (M > 0 && outF > 0) current.reduce(ReduceOp.sum, dz, db, 1, M, outF);
+      accumulate(bias, db, true);
+    }
+  });
+}

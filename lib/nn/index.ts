@@ -1,0 +1,11 @@
+/** `ng.nn`: modules, layers, losses (`nn.functional`, also `ng.F`), initialisers and gradient utilities. */
+export { Module, Parameter, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export {
+  Linear, Sequential, Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout, type LinearOptions,
+} from './layers.js';
+export { LayerNorm, BatchNorm1d, type LayerNormOptions, type BatchNormOptions } from './norm.js';
+export { Embedding } from './embedding.js';
+export { linear, type LinearActivation } from './fused-linear.js';
+export * as functional from './functional.js';
+export * as init from './init.js';
+export * as utils from './utils.js';

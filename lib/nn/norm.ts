@@ -1,0 +1,142 @@
+/** LayerNorm and BatchNorm1d, composed from differentiable ops (their gradients follow). */
+import { noGrad } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { add, div, mean, mul, reshape, sqrt, square, sub, transpose } from '../ops/index.js';
+import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
+import { Module, Parameter } from './module.js';
+
+export interface LayerNormOptions {
+  eps?: number;
+  /** learn a per-element scale (weight, init 1) and shift (bias, init 0); default true */
+  elementwiseAffine?: boolean;
+  /** learn the shift (default true; only with elementwiseAffine) */
+  bias?: boolean;
+}
+
+/** Normalises over the last dims `normalizedShape` with biased variance, then scales and shifts. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.eps = opts.eps ?? 1e-5;
+    const n = sizeOf(this.normalizedShape);
+    const affine = opts.elementwiseAffine ?? true;
+    this.weight = affine ? new Parameter(new Float32Array(n).fill(1), [...this.normalizedShape]) : null;
+    this.bias = affine && (opts.bias ?? true) ? new Parameter(new Float32Array(n), [...this.normalizedShape]) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const k = this.normalizedShape.length;
+    if (x.ndim < k || !shapesEqual(x.shape.slice(x.ndim - k), this.normalizedShape)) {
+      throw new Error(`LayerNorm: input shape ${fmtShape(x.shape)} does not end with normalized shape ${fmtShape(this.normalizedShape)}`);
+    }
+    const n = sizeOf(this.normalizedShape);
+    const x2 = k === 1 ? x : reshape(x, [...x.shape.slice(0, x.ndim - k), n]);
+    const mu = mean(x2, -1, true);
+    const xc = sub(x2, mu);
+    const v = mean(square(xc), -1, true);
+    let y = div(xc, sqrt(add(v, this.eps)));
+    if (k !== 1) y = reshape(y, x.shape);
+    if (this.weight !== null) y = mul(y, this.weight);
+    if (this.bias !== null) y = add(y, this.bias);
+    return y;
+  }
+
+  protected override extraRepr(): string {
+    return `${fmtShape(this.normalizedShape)}, eps=${this.eps}, elementwiseAffine=${this.weight !== null}`;
+  }
+}
+
+export interface BatchNormOptions {
+  eps?: number;
+  /** running-stat update factor (default 0.1): running = (1 − m)·running + m·batch */
+  momentum?: number;
+  /** learn weight (init 1) and bias (init 0); default true */
+  affine?: boolean;
+  /** keep running mean/var for eval mode (default true) */
+  trackRunningStats?: boolean;
+}
+
+/**
+ * Batch normalisation over [N, C] or [N, C, L] inputs per channel C. Training uses the batch's mean and
+ * biased variance and updates the running statistics with the unbiased variance (PyTorch); eval uses
+ * the running statistics. Buffers: running_mean, running_var, num_batches_tracked (PyTorch names).
+ */
+export class BatchNorm1d extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+  readonly numBatchesTracked: Tensor | null;
+
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super();
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new RangeError(`BatchNorm1d: numFeatures must be a positive integer, got ${String(numFeatures)}`);
+    this.numFeatures = numFeatures;
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? new Parameter(new Float32Array(numFeatures).fill(1), [numFeatures]) : null;
+    this.bias = affine ? new Parameter(new Float32Array(numFeatures), [numFeatures]) : null;
+    if (opts.trackRunningStats ?? true) {
+      this.runningMean = new Tensor(new Float32Array(numFeatures), [numFeatures]);
+      this.runningVar = new Tensor(new Float32Array(numFeatures).fill(1), [numFeatures]);
+      this.numBatchesTracked = new Tensor(new Float32Array(1), []);
+      this.registerBuffer('running_mean', this.runningMean);
+      this.registerBuffer('running_var', this.runningVar);
+      this.registerBuffer('num_batches_tracked', this.numBatchesTracked);
+    } else {
+      this.runningMean = this.runningVar = this.numBatchesTracked = null;
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const C = this.numFeatures;
+    if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== C) {
+      throw new Error(`BatchNorm1d: expected input [N, ${C}] or [N, ${C}, L], got ${fmtShape(x.shape)}`);
+    }
+    // channels last: [rows, C]
+    const x2 = x.ndim === 2 ? x : reshape(transpose(x, 1, 2), [-1, C]);
+    const rows = x2.shape[0];
+    let y: Tensor;
+    if (this.training || this.runningMean === null) {
+      if (rows <= 1) throw new Error(`BatchNorm1d: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
+      const mu = mean(x2, 0, true);
+      const xc = sub(x2, mu);
+      const v = mean(square(xc), 0, true);
+      y = div(xc, sqrt(add(v, this.eps)));
+      if (this.training && this.runningMean !== null) {
+        const m = this.momentum;
+        const unbias = rows / (rows - 1);
+        const rm = this.runningMean.data;
+        const rv = this.runningVar!.data;
+        for (let c = 0; c < C; c++) {
+          rm[c] = (1 - m) * rm[c] + m * mu.data[c];
+          rv[c] = (1 - m) * rv[c] + m * v.data[c] * unbias;
+        }
+        this.numBatchesTracked!.data[0] += 1;
+      }
+    } else {
+      const rm = this.runningMean;
+      const rv = this.runningVar!;
+      const inv = noGrad(() => sqrt(add(rv, this.eps)));
+      y = div(sub(x2, rm), inv);
+    }
+    if (this.weight !== null) y = mul(y, this.weight);
+    if (this.bias !== null) y = add(y, this.bias);
+    if (x.ndim === 3) y = transpose(reshape(y, [x.shape[0], x.shape[2], C]), 1, 2);
+    return y;
+  }
+
+  protected override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.weight !== null}`;
+  }
+}

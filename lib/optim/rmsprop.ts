@@ -1,0 +1,51 @@
+import { current } from '../backend/registry.js';
+import type { Tensor } from '../tensor.js';
+import { checkBeta, checkNonNegative, Optimizer, type Hyper } from './optimizer.js';
+
+export interface RMSpropOptions {
+  lr?: number;
+  alpha?: number;
+  eps?: number;
+  weightDecay?: number;
+  momentum?: number;
+}
+
+/** RMSprop (PyTorch semantics, not centred). */
+export class RMSprop extends Optimizer {
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+
+  constructor(params: Iterable<Tensor>, o: RMSpropOptions = {}) {
+    super(params, o.lr ?? 1e-2, 'RMSprop');
+    this.alpha = o.alpha ?? 0.99;
+    this.eps = o.eps ?? 1e-8;
+    this.weightDecay = o.weightDecay ?? 0;
+    this.momentum = o.momentum ?? 0;
+    checkBeta(this.alpha, 'alpha', 'RMSprop');
+    checkNonNegative(this.eps, 'eps', 'RMSprop');
+    checkNonNegative(this.weightDecay, 'weightDecay', 'RMSprop');
+    checkNonNegative(this.momentum, 'momentum', 'RMSprop');
+  }
+
+  step(): void {
+    const { idx, params, grads } = this.active();
+    this.stepCount++;
+    if (idx.length === 0) return;
+    const bufs = this.momentum > 0 ? this.buffersFor('momentum', idx) : null;
+    current.rmspropStep(params, grads, this.buffersFor('squareAvg', idx), bufs, this.lr, this.alpha, this.eps,
+      this.weightDecay, this.momentum);
+  }
+
+  protected hyper(): Hyper {
+    return { alpha: this.alpha, eps: this.eps, weightDecay: this.weightDecay, momentum: this.momentum };
+  }
+
+  protected setHyper(h: Hyper): void {
+    if (typeof h.alpha === 'number') this.alpha = h.alpha;
+    if (typeof h.eps === 'number') this.eps = h.eps;
+    if (typeof h.weightDecay === 'number') this.weightDecay = h.weightDecay;
+    if (typeof h.momentum === 'number') this.momentum = h.momentum;
+  }
+}

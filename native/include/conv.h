@@ -1,0 +1,45 @@
+// Convolution, pooling and batch-norm kernels on NCHW float32 (the Backend contract in
+// lib/backend/backend.ts is the authority; lib/backend/js/conv.ts is the reference).
+// Convolution = im2col per image + the packed SGEMM (single-threaded GEMM per image, images spread
+// over the pool; one image or one thread: the GEMM threads itself). Plain C++ (core): the GEMM does
+// the arithmetic, the rest is memory-bound.
+#pragma once
+#include <cstdint>
+
+namespace ng {
+
+struct ConvGeom {
+  int64_t n, c, h, w, oc;        // batch, input channels, input size, output channels (pooling: unused)
+  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  int64_t oh, ow;                // output size (≥ 1; the binding computes and checks it)
+};
+
+// out [N, oc, oh, ow] = conv(x, weight) + bias (bias may be null). Overwrites out.
+void conv2d_forward(float* out, const float* x, const float* weight, const float* bias,
+                    const ConvGeom& g) noexcept;
+// Each non-null output overwritten: dx [N, C, H, W], dweight [oc, C, kh, kw], dbias [oc].
+// Results are deterministic for a given thread count.
+void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
+                     const float* weight, const ConvGeom& g) noexcept;
+
+// Over the N·C planes: out = window max (padding = −∞, NaN wins), idx = its ih·W + iw (first on
+// ties, −1 for an all-padding window). Both overwritten.
+void maxpool2d_forward(float* out, int32_t* idx, const float* x, const ConvGeom& g) noexcept;
+// dx = 0, then dx[plane][idx[k]] += dout[k]. Overwrites dx.
+void maxpool2d_backward(float* dx, const float* dout, const int32_t* idx, const ConvGeom& g) noexcept;
+// out = window sum / (kh·kw) (count_include_pad). Overwrites out.
+void avgpool2d_forward(float* out, const float* x, const ConvGeom& g) noexcept;
+// dx = adjoint of avgpool2d_forward applied to dout. Overwrites dx.
+void avgpool2d_backward(float* dx, const float* dout, const ConvGeom& g) noexcept;
+
+// x viewed as [N, C, L]: mean[c], biased var[c] (float64 sums, two passes). Overwrites both.
+void batchnorm_stats(float* mean, float* var, const float* x, int64_t N, int64_t C, int64_t L) noexcept;
+// out = x·(invstd·gamma) + (beta − mean·invstd·gamma); gamma/beta may be null (1 / 0); out may alias x.
+void batchnorm_forward(float* out, const float* x, const float* mean, const float* invstd,
+                       const float* gamma, const float* beta, int64_t N, int64_t C, int64_t L) noexcept;
+// See Backend.batchNormBackward; each non-null output overwritten.
+void batchnorm_backward(float* dx, float* dgamma, float* dbeta, const float* dout, const float* x,
+                        const float* mean, const float* invstd, const float* gamma, int64_t N,
+                        int64_t C, int64_t L, bool batch_stats) noexcept;
+
+}  // namespace ng
