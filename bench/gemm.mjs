@@ -1,6 +1,7 @@
 // SGEMM benchmark: GFLOP/s of the native gemm per ISA and thread count, as a fraction of the FMA
-// peak measured on the same ISA, for square sizes and the MNIST MLP shapes (784→256→128→10,
-// batch 128: forward NN, weight-gradient TN, input-gradient NT), plus the js reference loop.
+// peak measured on the same ISA, for square sizes, the MNIST MLP shapes (784→256→128→10, batch 128
+// and 64: forward NN, weight-gradient TN, input-gradient NT), fused activation epilogues, a LeNet-style
+// CNN's im2col GEMMs (batch 64), plus the js reference loop.
 //   node bench/gemm.mjs [--quick] [--isa avx512,avx2,scalar] [--threads 1,2]
 // The ISA is fixed per process, so each ISA runs in a child process with NODEGRAD_ISA set.
 import { spawnSync } from 'node:child_process';
@@ -27,10 +28,26 @@ function shapes(isa) {
   const squares = quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024, 2048];
   const cap = isa === 'scalar' ? 512 : Infinity;  // the scalar path is a correctness path
   for (const n of squares) if (n <= cap) list.push({ name: `square ${n}`, ta: false, tb: false, M: n, N: n, K: n });
-  for (const [k, n] of [[784, 256], [256, 128], [128, 10]]) {
-    list.push({ name: `mnist fwd ${k}→${n} NN`, ta: false, tb: false, M: 128, N: n, K: k });
-    list.push({ name: `mnist dW ${k}×${n} TN`, ta: true, tb: false, M: k, N: n, K: 128 });
-    list.push({ name: `mnist dX ${n}→${k} NT`, ta: false, tb: true, M: 128, N: k, K: n });
+  for (const bs of quick ? [128] : [128, 64]) {
+    for (const [k, n] of [[784, 256], [256, 128], [128, 10]]) {
+      const b = bs === 128 ? '' : ` b${bs}`;
+      list.push({ name: `mnist fwd ${k}→${n} NN${b}`, ta: false, tb: false, M: bs, N: n, K: k });
+      list.push({ name: `mnist dW ${k}×${n} TN${b}`, ta: true, tb: false, M: k, N: n, K: bs });
+      list.push({ name: `mnist dX ${n}→${k} NT${b}`, ta: false, tb: true, M: bs, N: k, K: n });
+    }
+  }
+  // Fused epilogues on the first layer (+bias then GELU(erf) / sigmoid / tanh / GELU(tanh)).
+  for (const [epi, act] of [[1, 'bias'], [3, 'gelu'], [4, 'sigmoid'], [5, 'tanh'], [6, 'gelu-tanh']]) {
+    if (quick && epi !== 3) continue;
+    list.push({ name: `mnist fwd 784→256 +${act}`, ta: false, tb: false, M: 128, N: 256, K: 784, epi });
+  }
+  // LeNet-style CNN at batch 64 via im2col: conv1 5×5×1→16 on 28×28, conv2 5×5×16→32 on 14×14.
+  if (!quick) {
+    list.push({ name: 'cnn conv1 fwd 16×50176×25 NN', ta: false, tb: false, M: 16, N: 50176, K: 25 });
+    list.push({ name: 'cnn conv1 dW 16×25×50176 NT', ta: false, tb: true, M: 16, N: 25, K: 50176 });
+    list.push({ name: 'cnn conv1 dcol 25×50176×16 TN', ta: true, tb: false, M: 25, N: 50176, K: 16 });
+    list.push({ name: 'cnn conv2 fwd 32×12544×400 NN', ta: false, tb: false, M: 32, N: 12544, K: 400 });
+    list.push({ name: 'cnn conv2 1-image 32×196×400 NN', ta: false, tb: false, M: 32, N: 196, K: 400 });
   }
   return list;
 }
@@ -85,11 +102,12 @@ function child(isa) {
   for (const s of shapes(isa)) {
     const lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
     const A = rand(s.M * s.K, 1), B = rand(s.K * s.N, 2), C = new Float32Array(s.M * s.N);
+    const epi = s.epi ?? 0, bias = epi ? rand(s.N, 3) : null;
     const flops = 2 * s.M * s.N * s.K;
     const row = { name: s.name, gflops: {} };
     for (const t of threadList) {
       b.setNumThreads(t);
-      const sec = timeIt(() => b.gemm(s.ta, s.tb, s.M, s.N, s.K, 1, A, lda, B, ldb, 0, C, s.N, 0, null, 1, 0, 0, 0),
+      const sec = timeIt(() => b.gemm(s.ta, s.tb, s.M, s.N, s.K, 1, A, lda, B, ldb, 0, C, s.N, epi, bias, 1, 0, 0, 0),
         quick ? 5 : 7, quick ? 50 : 200);
       row.gflops[t] = flops / sec / 1e9;
     }

@@ -48,8 +48,8 @@ export async function train(modelName: string, o: TrainOptions): Promise<{ accur
   configure(o.backend, o.threads);
   ng.manualSeed(o.seed);
 
-  const trainSet = ng.data.mnist({ split: 'train', flatten: recipe.flatten });
-  const testSet = ng.data.mnist({ split: 'test', flatten: recipe.flatten });
+  const trainSet = ng.data.mnist({ split: 'train', flatten: recipe.flatten, normalize: true });
+  const testSet = ng.data.mnist({ split: 'test', flatten: recipe.flatten, normalize: true });
   const model = recipe.build();
   const optimizer = new ng.optim.Adam(model.parameters(), { lr: o.lr });
   console.log(`training ${modelName} (${recipe.description}) on ${trainSet.labels.length} images: ` +
@@ -68,7 +68,7 @@ export async function train(modelName: string, o: TrainOptions): Promise<{ accur
   });
   const accuracy = test.accuracy ?? NaN;
   const dir = path.resolve(o.out);
-  await ng.saveModel(model, dir, { recipe: modelName, dataset: 'mnist', flatten: String(recipe.flatten), testAccuracy: accuracy.toFixed(4) });
+  ng.saveModel(model, dir, { recipe: modelName, dataset: 'mnist', flatten: String(recipe.flatten), normalize: 'true', testAccuracy: accuracy.toFixed(4) });
 
   console.log(`test accuracy: ${(accuracy * 100).toFixed(2)} % (${Math.round(accuracy * testSet.labels.length)}/${testSet.labels.length}), test loss ${test.loss.toFixed(4)}`);
   console.log(`training throughput: ${Math.round(samplesPerSec)} samples/s (${seconds.toFixed(1)} s for ${o.epochs} epochs)`);
@@ -78,9 +78,9 @@ export async function train(modelName: string, o: TrainOptions): Promise<{ accur
 
 export async function evaluateSaved(dir: string, o: { backend?: string; threads?: number; batchSize: number }): Promise<number> {
   configure(o.backend, o.threads);
-  const { model, metadata } = await ng.loadModel(dir);
+  const { model, metadata } = ng.loadModel(dir);
   if (metadata.dataset !== 'mnist') throw new Error(`eval: ${dir} was not trained on a dataset this command knows (${metadata.dataset ?? 'none recorded'})`);
-  const testSet = ng.data.mnist({ split: 'test', flatten: metadata.flatten === 'true' });
+  const testSet = ng.data.mnist({ split: 'test', flatten: metadata.flatten === 'true', normalize: metadata.normalize === 'true' });
   const r = ng.evaluate(model, new ng.data.TensorDataset(testSet.images, testSet.labels), {
     loss: 'crossEntropy', metrics: ['accuracy'], batchSize: o.batchSize,
   });

@@ -58,7 +58,7 @@ export function buildProgram(): Command {
     .command('train')
     .description(`train a model: ${recipeNames().join(', ')}`)
     .argument('<model>', `one of ${recipeNames().join(', ')}`)
-    .option('--epochs <n>', 'passes over the training set', int('--epochs', 1), 5)
+    .option('--epochs <n>', 'passes over the training set', int('--epochs', 1), 8)
     .option('--batch-size <n>', 'samples per step', int('--batch-size', 1), 128)
     .option('--lr <x>', 'Adam learning rate', positive('--lr'), 1e-3)
     .option('--backend <name>', 'native or js (default: the active backend)')

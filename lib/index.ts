@@ -4,3 +4,14 @@ export { Tensor, tensor, zeros, ones, full, zerosLike, onesLike, eye, arange, ra
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd.js';
 export { manualSeed, getRngState, setRngState, Generator, type RngState } from './random.js';
 export * from './ops/index.js';
+export * as nn from './nn/index.js';
+export { functional as F } from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export { fit, evaluate, predict, callbacks, type FitOptions, type EvaluateOptions, type History, type Callback } from './train/index.js';
+export {
+  saveSafetensors, loadSafetensors, readSafetensorsMetadata, readSafetensorsHeader, serializeSafetensors,
+  deserializeSafetensors, type StateDict, type SafetensorsHeader, type SafetensorsEntry, type SafetensorsDtype,
+} from './io/safetensors.js';
+export { writeFileAtomic } from './io/atomic.js';
+export { saveModel, loadModel, registerModuleClass, type LayerSpec, type SerializableModuleClass } from './io/model.js';

@@ -44,7 +44,11 @@ try {
   giveUp('node-gyp is not installed');
 }
 
-const args = [gyp, 'rebuild', `--nodedir=${dir}`, '--jobs=max'];
-if (process.env.CI) args.push('--loglevel=warn');
-const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });
-if (run.error || run.status !== 0) giveUp(`node-gyp rebuild failed with status ${run.status}`);
+// configure + build (not rebuild): sources are globbed per folder at configure time, and an
+// incremental build keeps unchanged objects.
+for (const step of [['configure'], ['build', '--jobs=max']]) {
+  const args = [gyp, ...step, `--nodedir=${dir}`];
+  if (process.env.CI) args.push('--loglevel=warn');
+  const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });
+  if (run.error || run.status !== 0) giveUp(`node-gyp ${step[0]} failed with status ${run.status}`);
+}

@@ -9,3 +9,6 @@ export { linear, type LinearActivation } from './fused-linear.js';
 export * as functional from './functional.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
+export { Conv2d, type Conv2dLayerOptions } from './conv.js';
+export { MaxPool2d, AvgPool2d, type Pool2dLayerOptions } from './pool.js';
+export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm2d.js';

@@ -81,26 +81,27 @@ struct TypedArrayKind<int32_t> {
 };
 
 // A typed array of exactly element type T with at least `need` elements. Returns its data pointer
-// (never null when need > 0; a detached buffer has length 0 and fails the length check).
+// (never null when need > 0; a detached buffer has length 0 and fails the length check). Views of a
+// SharedArrayBuffer are accepted as ordinary memory: napi_get_typedarray_info gives their data pointer
+// (going through Napi::TypedArray::ArrayBuffer() would fail with a bare "Invalid argument" for them).
 template <class T>
 T* get_array(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* arg, int64_t need) {
-  Napi::Value v = info[i];
-  if (!v.IsTypedArray()) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (!info[i].IsTypedArray() ||
+      napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != TypedArrayKind<T>::type) {
     type_error(info.Env(), where(fn, arg) + " must be a " + TypedArrayKind<T>::name);
   }
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != TypedArrayKind<T>::type) {
-    type_error(info.Env(), where(fn, arg) + " must be a " + TypedArrayKind<T>::name);
-  }
-  int64_t len = int64_t(ta.ElementLength());
+  int64_t len = int64_t(length);
   if (need < 0 || len < need) {
     range_error(info.Env(), where(fn, arg) + " has " + std::to_string(len) + " elements, needs " +
                                 std::to_string(need));
   }
   if (len == 0) return nullptr;
-  auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data());
-  if (base == nullptr) range_error(info.Env(), where(fn, arg) + " is detached");
-  return reinterpret_cast<T*>(base + ta.ByteOffset());
+  if (data == nullptr) range_error(info.Env(), where(fn, arg) + " is detached");
+  return static_cast<T*>(data);
 }
 
 // a*b (+ ...) with overflow checks: the extent of a strided operand.

@@ -278,18 +278,51 @@ void ScatterAddRows(const Info& info) {
 // --- multi-tensor optimizers ---
 
 // An Array of Float32Array; lengths[i] must match `like` when given.
-struct List {
-  std::vector<float*> ptr;
-  std::vector<int64_t> len;
+// Reading an Array's elements can run JS (an index getter, a hole resolved through Array.prototype),
+// which could detach or shrink (resizable ArrayBuffer) a typed array validated earlier. So every list
+// argument of a call is first read into plain napi_values (elements()), and only after all of them are
+// read — when no more JS can run before the kernel — are the typed arrays resolved and checked (list()).
+constexpr uint32_t kMaxTensors = 1u << 20;
+
+struct Elements {
+  size_t arg_index = 0;
+  bool present = false;
+  std::vector<napi_value> v;
 };
 
-List list(const Info& info, size_t i, const char* fn, const char* arg, const List* like, const char* like_name) {
+Elements elements(const Info& info, size_t i, const char* fn, const char* arg) {
   Napi::Env env = info.Env();
   bool is_arr = false;
   napi_value v = info[i];
   if (napi_is_array(env, v, &is_arr) != napi_ok || !is_arr) type_error(env, where(fn, arg) + " must be an Array of Float32Array");
   uint32_t n = 0;
   napi_get_array_length(env, v, &n);
+  // a sparse Array can claim 2^32-1 elements: reserving that would throw std::bad_alloc (abort)
+  if (n > kMaxTensors) range_error(env, where(fn, arg) + " has " + std::to_string(n) + " tensors, at most " + std::to_string(kMaxTensors));
+  Elements e;
+  e.arg_index = i;
+  e.present = true;
+  e.v.resize(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    if (napi_get_element(env, v, k, &e.v[k]) != napi_ok) {
+      // a throwing getter leaves a pending exception: surface it as-is
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) throw Napi::Error::New(env);  // takes the pending exception
+      type_error(env, std::string(fn) + ": " + arg + "[" + std::to_string(k) + "] must be a Float32Array");
+    }
+  }
+  return e;
+}
+
+struct List {
+  std::vector<float*> ptr;
+  std::vector<int64_t> len;
+};
+
+List list(const Info& info, const Elements& el, const char* fn, const char* arg, const List* like, const char* like_name) {
+  Napi::Env env = info.Env();
+  const uint32_t n = uint32_t(el.v.size());
   if (like && n != like->ptr.size()) {
     range_error(env, where(fn, arg) + " has " + std::to_string(n) + " tensors, '" + like_name + "' has " +
                          std::to_string(like->ptr.size()));
@@ -298,13 +331,11 @@ List list(const Info& info, size_t i, const char* fn, const char* arg, const Lis
   l.ptr.resize(n);
   l.len.resize(n);
   for (uint32_t k = 0; k < n; ++k) {
-    napi_value e;
     napi_typedarray_type type;
     size_t len = 0;
     void* data = nullptr;
     std::string name = std::string(arg) + "[" + std::to_string(k) + "]";
-    if (napi_get_element(env, v, k, &e) != napi_ok ||
-        napi_get_typedarray_info(env, e, &type, &len, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) {
+    if (napi_get_typedarray_info(env, el.v[k], &type, &len, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) {
       type_error(env, std::string(fn) + ": " + name + " must be a Float32Array");
     }
     if (like && int64_t(len) != like->len[k]) {
@@ -325,10 +356,12 @@ ng::TensorList tensors(const List& p, const List& g, const List* s1, const List*
 void AdamStep(const Info& info) {
   const char* fn = "adamStep";
   count(info, 11, fn);
-  List p = list(info, 0, fn, "params", nullptr, "");
-  List g = list(info, 1, fn, "grads", &p, "params");
-  List m = list(info, 2, fn, "m", &p, "params");
-  List v = list(info, 3, fn, "v", &p, "params");
+  Elements ep = elements(info, 0, fn, "params"), eg = elements(info, 1, fn, "grads");
+  Elements em = elements(info, 2, fn, "m"), ev = elements(info, 3, fn, "v");
+  List p = list(info, ep, fn, "params", nullptr, "");
+  List g = list(info, eg, fn, "grads", &p, "params");
+  List m = list(info, em, fn, "m", &p, "params");
+  List v = list(info, ev, fn, "v", &p, "params");
   double lr = finite(info, 4, fn, "lr"), b1 = finite(info, 5, fn, "beta1"), b2 = finite(info, 6, fn, "beta2");
   double eps = finite(info, 7, fn, "eps"), wd = finite(info, 8, fn, "weightDecay");
   int64_t step = integer(info, 9, fn, "step", 1, kMaxOffset);
@@ -339,8 +372,10 @@ void AdamStep(const Info& info) {
 void SgdStep(const Info& info) {
   const char* fn = "sgdStep";
   count(info, 9, fn);
-  List p = list(info, 0, fn, "params", nullptr, "");
-  List g = list(info, 1, fn, "grads", &p, "params");
+  Elements ep = elements(info, 0, fn, "params"), eg = elements(info, 1, fn, "grads");
+  Elements eb = is_null(info, 2) ? Elements{} : elements(info, 2, fn, "momentumBufs");
+  List p = list(info, ep, fn, "params", nullptr, "");
+  List g = list(info, eg, fn, "grads", &p, "params");
   double lr = finite(info, 3, fn, "lr"), mom = finite(info, 4, fn, "momentum");
   double damp = finite(info, 5, fn, "dampening"), wd = finite(info, 6, fn, "weightDecay");
   bool nesterov = flag(info, 7, fn, "nesterov"), first = flag(info, 8, fn, "firstStep");
@@ -348,23 +383,26 @@ void SgdStep(const Info& info) {
   List bufs;
   bool has = mom != 0;
   if (has && is_null(info, 2)) type_error(info.Env(), where(fn, "momentumBufs") + " must be an Array when momentum > 0");
-  if (!is_null(info, 2)) bufs = list(info, 2, fn, "momentumBufs", &p, "params");
+  if (eb.present) bufs = list(info, eb, fn, "momentumBufs", &p, "params");
   ng::ew_sgd_step(tensors(p, g, has ? &bufs : nullptr, nullptr), lr, mom, damp, wd, nesterov, first);
 }
 
 void RmspropStep(const Info& info) {
   const char* fn = "rmspropStep";
   count(info, 9, fn);
-  List p = list(info, 0, fn, "params", nullptr, "");
-  List g = list(info, 1, fn, "grads", &p, "params");
-  List sq = list(info, 2, fn, "squareAvg", &p, "params");
+  Elements ep = elements(info, 0, fn, "params"), eg = elements(info, 1, fn, "grads");
+  Elements esq = elements(info, 2, fn, "squareAvg");
+  Elements eb = is_null(info, 3) ? Elements{} : elements(info, 3, fn, "momentumBufs");
+  List p = list(info, ep, fn, "params", nullptr, "");
+  List g = list(info, eg, fn, "grads", &p, "params");
+  List sq = list(info, esq, fn, "squareAvg", &p, "params");
   double lr = finite(info, 4, fn, "lr"), alpha = finite(info, 5, fn, "alpha"), eps = finite(info, 6, fn, "eps");
   double wd = finite(info, 7, fn, "weightDecay"), mom = finite(info, 8, fn, "momentum");
   if (mom < 0) range_error(info.Env(), where(fn, "momentum") + " must be >= 0");
   List bufs;
   bool has = mom > 0;
   if (has && is_null(info, 3)) type_error(info.Env(), where(fn, "momentumBufs") + " must be an Array when momentum > 0");
-  if (!is_null(info, 3)) bufs = list(info, 3, fn, "momentumBufs", &p, "params");
+  if (eb.present) bufs = list(info, eb, fn, "momentumBufs", &p, "params");
   ng::ew_rmsprop_step(tensors(p, g, &sq, has ? &bufs : nullptr), lr, alpha, eps, wd, mom);
 }
 

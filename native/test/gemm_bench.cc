@@ -1,6 +1,7 @@
 // Native SGEMM timing without N-API (built by native/CMakeLists.txt as gemm_bench, not a test):
 //   gemm_bench M N K [threads] [transA transB] [kc nc mc]
-// Environment: NG_GEMM_DIRECT=-1|0|1 (no-pack path: auto, never, always), NG_GEMM_EPI=code.
+// Environment: NG_GEMM_DIRECT=-1|0|1 (no-pack path: auto, never, always), NG_GEMM_EPI=code,
+// NG_GEMM_PMIN=flops (single-thread threshold).
 // Prints the median GFLOP/s of the active ISA (NODEGRAD_ISA) over ≥ 7 runs after warm-up.
 #include <algorithm>
 #include <chrono>
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   cfg.threads = threads;
   cfg.kc = arg(7, 0); cfg.nc = arg(8, 0); cfg.mc = arg(9, 0);
   if (const char* d = std::getenv("NG_GEMM_DIRECT")) cfg.direct = std::atoi(d);  // -1 auto, 0, 1
+  if (const char* t = std::getenv("NG_GEMM_PMIN")) cfg.parallel_min_flops = std::atof(t);  // threshold
   if (const char* e = std::getenv("NG_GEMM_EPI")) g.epilogue = std::atoi(e);     // epilogue code
   std::vector<float> bias(size_t(g.N), 0.125f);
   g.bias = bias.data();

@@ -1,7 +1,10 @@
 // SGEMM kernel tests (no N-API): every ISA table this CPU can run, against a naive double-precision
 // triple loop, on random shapes (1, 7, 17, 33, 257, ...), all four transposes, ld > row length,
 // alpha/beta variants, beta = 0 over NaN-filled C, all epilogues, batch strides (0 = broadcast),
-// 1 and 2 threads (bit-identical), tiny cache blocks (many K/M/N blocks). Exit code = failures.
+// 1 and 2 threads (bit-identical), tiny cache blocks (many K/M/N blocks), the packed and the no-pack
+// (direct) paths forced both ways (bit-identical to each other), and the vectorised activations
+// against double precision (ulp sweep). Exit code = failures.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -39,10 +42,10 @@ int g_failures = 0, g_checks = 0;
 double act(int epi, double x) {
   switch (epi) {
     case 2: return x < 0 ? 0 : x;
-    case 3: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case 3: return 0.5 * x * std::erfc(-x / std::sqrt(2.0));  // no cancellation for x ≪ 0
     case 4: return 1 / (1 + std::exp(-x));
     case 5: return std::tanh(x);
-    case 6: return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case 6: return x / (1 + std::exp(-2 * std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));  // ½x(1+tanh u)
     default: return x;
   }
 }
@@ -139,18 +142,31 @@ bool in_matrix(const ng::GemmArgs& g, int64_t idx) {
 void check_case(const ng::GemmKernels& k, const Case& t, const char* what) {
   std::vector<double> ref, mag;
   reference(t, ref, mag);
+  // Default configs pick the no-pack path by shape; pk*/dr* force the packed / direct path. With the
+  // same K blocking both run the same per-element k-chain, so all of them must agree bit for bit.
   ng::GemmConfig one;  one.threads = 1;
   ng::GemmConfig two;  two.threads = 2; two.parallel_min_flops = 0;
   ng::GemmConfig bat;  bat.threads = 2;  // parallel over the batch when it may
   bat.parallel_min_flops = 2.0 * double(t.g.M) * t.g.N * (t.g.K > 0 ? t.g.K : 1) + 1;
-  ng::GemmConfig tiny1; tiny1.threads = 1; tiny1.kc = 5; tiny1.mc = 1; tiny1.nc = 1;
+  ng::GemmConfig pk1 = one; pk1.direct = 0;
+  ng::GemmConfig pk2 = two; pk2.direct = 0;
+  ng::GemmConfig dr1 = one; dr1.direct = 1;
+  ng::GemmConfig dr2 = two; dr2.direct = 1;
+  ng::GemmConfig tiny1; tiny1.threads = 1; tiny1.kc = 5; tiny1.mc = 1; tiny1.nc = 1; tiny1.direct = 0;
   ng::GemmConfig tiny2 = tiny1; tiny2.threads = 2; tiny2.parallel_min_flops = 0;
+  ng::GemmConfig tinyd = tiny2; tinyd.direct = 1;
   const std::vector<float> c1 = run(k, t, one), c2 = run(k, t, two), c3 = run(k, t, bat);
-  const std::vector<float> c4 = run(k, t, tiny1), c5 = run(k, t, tiny2);
+  const std::vector<float> c4 = run(k, t, tiny1), c5 = run(k, t, tiny2), c6 = run(k, t, tinyd);
+  const std::vector<float> p1 = run(k, t, pk1), p2 = run(k, t, pk2), d1 = run(k, t, dr1), d2 = run(k, t, dr2);
   const size_t bytes = c1.size() * sizeof(float);
   CHECK(std::memcmp(c1.data(), c2.data(), bytes) == 0, "%s: 1 vs 2 threads differ", what);
   CHECK(std::memcmp(c1.data(), c3.data(), bytes) == 0, "%s: batch-parallel differs", what);
   CHECK(std::memcmp(c4.data(), c5.data(), bytes) == 0, "%s: tiny blocks 1 vs 2 threads differ", what);
+  CHECK(std::memcmp(c4.data(), c6.data(), bytes) == 0, "%s: tiny blocks direct vs packed differ", what);
+  CHECK(std::memcmp(c1.data(), p1.data(), bytes) == 0, "%s: default vs packed differ", what);
+  CHECK(std::memcmp(c1.data(), p2.data(), bytes) == 0, "%s: default vs packed 2 threads differ", what);
+  CHECK(std::memcmp(c1.data(), d1.data(), bytes) == 0, "%s: default vs direct differ", what);
+  CHECK(std::memcmp(c1.data(), d2.data(), bytes) == 0, "%s: default vs direct 2 threads differ", what);
   int bad = 0;
   for (int64_t i = 0; i < t.c_len && bad < 3; ++i) {
     const size_t u = size_t(i);
@@ -190,7 +206,8 @@ void check_table(const ng::GemmKernels& k) {
         ++cases;
       }
       const int big[][3] = {{257, 33, 17}, {7, 257, 33}, {33, 17, 257}, {1, 257, 257}, {257, 1, 257},
-                            {128, 10, 256}, {130, 70, 600}};
+                            {128, 10, 256}, {130, 70, 600}, {64, 10, 128}, {128, 128, 10},
+                            {16, 300, 25}, {33, 16, 129}, {24, 17, 9}};
       for (const auto& s : big) {
         Case t = make_case(s[0], s[1], s[2], ta, tb);
         std::snprintf(what, sizeof what, "%s %c%c M=%d N=%d K=%d epi=%d", k.name, ta ? 'T' : 'N',
@@ -200,6 +217,37 @@ void check_table(const ng::GemmKernels& k) {
       }
     }
   std::printf("  %-7s %d cases\n", k.name, cases);
+}
+
+// The vectorised activations (the table's activate, the same functions as the fused epilogue)
+// against double precision on a dense sweep: max error in ulps of the float result.
+void check_activations(const ng::GemmKernels& k) {
+  const int n = 200001;
+  std::vector<float> xs(n);
+  const double lo = -12.0, hi = 12.0;
+  for (int i = 0; i < n; ++i) xs[size_t(i)] = float(lo + (hi - lo) * i / (n - 1));
+  for (int epi = 3; epi <= 6; ++epi) {
+    std::vector<float> y = xs;
+    k.activate(epi, y.data(), 1000, (n - 1) / 1000, 1000);  // as a 200×1000 tile (ldc = row)
+    k.activate(epi, y.data() + n - 1, 1, 1, 1);              // the last element alone
+    double worst = 0, worst_x = 0;
+    for (int i = 0; i < n; ++i) {
+      const float x = xs[size_t(i)];
+      const double ref = act(epi, double(x));
+      // ulp of the float result; below FLT_MIN the spacing stays that of denormals (2^-149)
+      const double ulp = std::ldexp(1.0, std::max(std::ilogb(ref == 0 ? 1e-45 : ref), -126) - 23);
+      double err = std::fabs(double(y[size_t(i)]) - ref) / ulp;
+      if (std::fabs(double(y[size_t(i)]) - ref) < 1e-37) err = 0;  // results at the denormal edge
+      // gelu-tanh's σ(2u) for 2u ≪ 0 inherits the float rounding of u: looser below x = -3.
+      const double limit = epi == 6 && x < -3.0f ? 100.0 : 8.0;
+      if (err > worst) { worst = err; worst_x = x; }
+      if (!(err <= limit)) {
+        CHECK(false, "%s activate(%d)(%.9g) = %.9g, want %.9g (%.1f ulp)", k.name, epi, x, y[size_t(i)], ref, err);
+        break;
+      }
+    }
+    std::printf("  %-7s activation %d: max %.2f ulp (at x = %.4g)\n", k.name, epi, worst, worst_x);
+  }
 }
 
 }  // namespace
@@ -215,6 +263,7 @@ int main() {
 #endif
   std::printf("gemm_test: active ISA %s\n", ng::isa_name(ng::active_isa()));
   for (const auto* k : tables) check_table(*k);
+  for (const auto* k : tables) check_activations(*k);
   // The public entry (active ISA, default config) on one mid-size problem.
   {
     Case t = make_case(100, 90, 80, false, true);

@@ -38,7 +38,7 @@ constexpr int kMR = 6, kNR = 16;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "avx2", kMR, kNR, 384, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
-    &direct_t<Traits, 12, 6, 2>, &activate_tile,
+    &direct_t<Traits, 8, 12, 6, 2>, &activate_tile,
 };
 
 }  // namespace avx2

@@ -38,7 +38,7 @@ constexpr int kMR = 12, kNR = 32;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "avx512", kMR, kNR, 512, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
-    &direct_t<Traits, 16, 12, 2>, &activate_tile,
+    &direct_t<Traits, 12, 16, 12, 2>, &activate_tile,
 };
 
 }  // namespace avx512

@@ -73,12 +73,30 @@ void pack_b_t(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, flo
 // Transcendental epilogue on a contiguous buffer (a register tile spilled to the stack), with the
 // branch-free ew_math.h functions: the loop has no calls, so it vectorises with this ISA's flags.
 // act: kEpiBiasGelu (erf), kEpiBiasSigmoid, kEpiBiasTanh, kEpiBiasGeluTanh; others are no-ops.
+// Inputs are clamped where the float result is already saturated (GELU: x > 9 → x, x < -13 → -0,
+// |result| < 1e-37 there; sigmoid(x > 30) = 1; GELU-tanh x > 9 → x), so the exp inside never
+// produces denormal intermediates (microcode assists cost ~100 cycles each). NaN propagates.
 __attribute__((noinline)) static void activate_buf(int act, float* x, int64_t count) noexcept {
   switch (act) {
-    case kEpiBiasGelu: for (int64_t i = 0; i < count; ++i) x[i] = vm_gelu(x[i]); break;
-    case kEpiBiasSigmoid: for (int64_t i = 0; i < count; ++i) x[i] = vm_sigmoid(x[i]); break;
+    case kEpiBiasGelu:
+      for (int64_t i = 0; i < count; ++i) {
+        const float v = x[i];
+        const float c = v > 9.0f ? 9.0f : (v < -13.0f ? -13.0f : v);
+        const float r = vm_gelu(c);
+        x[i] = v > 9.0f ? v : (v < -13.0f ? -0.0f : r);
+      }
+      break;
+    case kEpiBiasSigmoid:
+      for (int64_t i = 0; i < count; ++i) x[i] = vm_sigmoid(x[i] > 30.0f ? 30.0f : x[i]);
+      break;
     case kEpiBiasTanh: for (int64_t i = 0; i < count; ++i) x[i] = vm_tanh(x[i]); break;
-    case kEpiBiasGeluTanh: for (int64_t i = 0; i < count; ++i) x[i] = vm_gelu_tanh(x[i]); break;
+    case kEpiBiasGeluTanh:
+      for (int64_t i = 0; i < count; ++i) {
+        const float v = x[i];
+        const float r = vm_gelu_tanh(v > 9.0f ? 9.0f : v);
+        x[i] = v > 9.0f ? v : r;
+      }
+      break;
     default: break;
   }
 }
@@ -257,16 +275,17 @@ void direct_block(int64_t m, int64_t n, int64_t kc, const float* A, int64_t lda,
   }
 }
 
-// The table's direct entry: tiles of R1 rows × 1 vector when n fits one vector (skinny outputs,
-// e.g. N = 10), else R2 rows × NV2 vectors.
-template <class T, int R1, int R2, int NV2>
+// The table's direct entry: tiles of R1N (op(A) = A: one pointer per row) or R1T (transA: one
+// pointer) rows × 1 vector when n fits one vector (skinny outputs, e.g. N = 10), else R2 rows × NV2
+// vectors.
+template <class T, int R1N, int R1T, int R2, int NV2>
 void direct_t(bool transA, int64_t m, int64_t n, int64_t kc, const float* A, int64_t lda, const float* B,
               int64_t ldb, float* C, int64_t ldc, float alpha, float beta, const float* bias,
               int act) noexcept {
   if (m <= 0 || n <= 0) return;
   if (n <= T::W) {
-    if (transA) direct_block<T, true, R1, 1>(m, n, kc, A, lda, B, ldb, C, ldc, alpha, beta, bias, act);
-    else direct_block<T, false, R1, 1>(m, n, kc, A, lda, B, ldb, C, ldc, alpha, beta, bias, act);
+    if (transA) direct_block<T, true, R1T, 1>(m, n, kc, A, lda, B, ldb, C, ldc, alpha, beta, bias, act);
+    else direct_block<T, false, R1N, 1>(m, n, kc, A, lda, B, ldb, C, ldc, alpha, beta, bias, act);
   } else {
     if (transA) direct_block<T, true, R2, NV2>(m, n, kc, A, lda, B, ldb, C, ldc, alpha, beta, bias, act);
     else direct_block<T, false, R2, NV2>(m, n, kc, A, lda, B, ldb, C, ldc, alpha, beta, bias, act);

@@ -1,0 +1,76 @@
+/** Datasets: anything with `length` and `get(i)`; TensorDataset pairs inputs with targets or labels. */
+import { Tensor } from '../tensor.js';
+import { fmtShape } from '../util/shape.js';
+
+/** Integer class labels (Int32Array) or a target tensor. */
+export type Labels = Int32Array | Tensor;
+
+/** A map-style dataset (PyTorch's Dataset): items 0..length−1. */
+export interface Dataset {
+  readonly length: number;
+  /** The i-th example: its input and its target (a class index or a target tensor). */
+  get(i: number): [Tensor, number | Tensor];
+}
+
+function isIntegerArray(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isInteger(a[i])) return false;
+  return true;
+}
+
+/**
+ * Rows of `x` (first dim = examples) paired with `y`: a Tensor of targets (same first dim), or class
+ * labels as an Int32Array / number[] (a number[] with non-integer values becomes a target tensor [N]).
+ */
+export class TensorDataset implements Dataset {
+  readonly x: Tensor;
+  /** targets as a tensor, or null when y holds class labels */
+  readonly yTensor: Tensor | null;
+  /** class labels, or null when y is a tensor */
+  readonly yLabels: Int32Array | null;
+
+  constructor(x: Tensor, y: Tensor | Int32Array | readonly number[]) {
+    if (!(x instanceof Tensor)) throw new TypeError('TensorDataset: x must be a Tensor');
+    if (x.ndim < 1) throw new Error('TensorDataset: x must have at least one dim (the examples)');
+    this.x = x;
+    const n = x.shape[0];
+    let yn: number;
+    if (y instanceof Tensor) {
+      if (y.ndim < 1) throw new Error('TensorDataset: y must have at least one dim (the examples)');
+      this.yTensor = y;
+      this.yLabels = null;
+      yn = y.shape[0];
+    } else if (y instanceof Int32Array) {
+      this.yTensor = null;
+      this.yLabels = y;
+      yn = y.length;
+    } else if (Array.isArray(y)) {
+      if (isIntegerArray(y)) {
+        this.yLabels = Int32Array.from(y);
+        this.yTensor = null;
+      } else {
+        this.yLabels = null;
+        this.yTensor = new Tensor(Float32Array.from(y), [y.length]);
+      }
+      yn = y.length;
+    } else {
+      throw new TypeError('TensorDataset: y must be a Tensor, an Int32Array or a number[]');
+    }
+    if (yn !== n) {
+      throw new Error(`TensorDataset: x has ${n} examples (shape ${fmtShape(x.shape)}) but y has ${yn}`);
+    }
+  }
+
+  get length(): number {
+    return this.x.shape[0];
+  }
+
+  get(i: number): [Tensor, number | Tensor] {
+    const n = this.length;
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`TensorDataset: index ${i} is out of range for ${n} examples`);
+    const row = (t: Tensor): Tensor => {
+      const w = t.size / t.shape[0];
+      return new Tensor(t.data.slice(i * w, (i + 1) * w), t.shape.slice(1));
+    };
+    return [row(this.x), this.yLabels !== null ? this.yLabels[i] : row(this.yTensor!)];
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * conv2d, maxPool2d and avgPool2d on NCHW tensors (PyTorch semantics, ceil_mode false). Each op checks
+ * shapes, allocates its output and records one backward rule that calls one coarse backend kernel
+ * (the native kernel runs im2col + the packed GEMM per image, spread over the thread pool).
+ */
+import type { Conv2dGeometry } from '../backend/backend.js';
+import { current } from '../backend/registry.js';
+import { accumulate, isGradEnabled, record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { fmtShape } from '../util/shape.js';
+
+/** A size given once for both spatial dims, or as [h, w]. */
+export type Size2 = number | readonly [number, number];
+
+export interface Conv2dOptions {
+  stride?: Size2;
+  padding?: Size2;
+  dilation?: Size2;
+}
+
+export interface Pool2dOptions {
+  /** default: the kernel size */
+  stride?: Size2;
+  padding?: Size2;
+}
+
+/** @internal Expands a number or [h, w] pair, checking each is an integer ≥ min. */
+export function pair(v: Size2, what: string, min: number, op: string): [number, number] {
+  const p: readonly number[] = typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min)) {
+    const req = min === 0 ? 'non-negative' : 'positive';
+    throw new RangeError(`${op}: ${what} must be a ${req} integer or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/**
+ * @internal The geometry of a conv/pool on input x [N, C, H, W] (checked 4-D, kernel not larger than
+ * the padded input). `op` names the caller in errors ('conv2d', 'Conv2d', ...).
+ */
+export function geometry(
+  x: Tensor, outC: number, k: [number, number], s: [number, number], p: [number, number], d: [number, number], op: string,
+): Conv2dGeometry {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor input`);
+  if (x.ndim !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const [n, c, h, w] = x.shape;
+  const effH = d[0] * (k[0] - 1) + 1;
+  const effW = d[1] * (k[1] - 1) + 1;
+  if (effH > h + 2 * p[0] || effW > w + 2 * p[1]) {
+    throw new Error(`${op}: kernel ${effH}x${effW}${d[0] > 1 || d[1] > 1 ? ' (dilated)' : ''} is larger than the padded input ${h + 2 * p[0]}x${w + 2 * p[1]} (input ${fmtShape(x.shape)}, padding ${fmtShape(p)})`);
+  }
+  return {
+    n, c, h, w, outC, kH: k[0], kW: k[1], strideH: s[0], strideW: s[1], padH: p[0], padW: p[1],
+    dilationH: d[0], dilationW: d[1],
+    outH: Math.floor((h + 2 * p[0] - effH) / s[0]) + 1,
+    outW: Math.floor((w + 2 * p[1] - effW) / s[1]) + 1,
+  };
+}
+
+/** @internal conv2d with the caller's name in errors (the Conv2d layer passes 'Conv2d'). */
+export function conv2dNamed(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions, op: string): Tensor {
+  if (!(weight instanceof Tensor)) throw new TypeError(`${op}: weight must be a Tensor`);
+  if (weight.ndim !== 4) throw new Error(`${op}: weight must be 4-D [outC, inC, kH, kW], got ${fmtShape(weight.shape)}`);
+  const [outC, inC, kH, kW] = weight.shape;
+  if (kH < 1 || kW < 1) throw new RangeError(`${op}: kernel size must be positive, got weight ${fmtShape(weight.shape)}`);
+  const s = pair(opts.stride ?? 1, 'stride', 1, op);
+  const p = pair(opts.padding ?? 0, 'padding', 0, op);
+  const d = pair(opts.dilation ?? 1, 'dilation', 1, op);
+  if (x instanceof Tensor && x.ndim === 4 && x.shape[1] !== inC) {
+    throw new Error(`${op}: expected input with ${inC} channels, got ${fmtShape(x.shape)} (weight ${fmtShape(weight.shape)})`);
+  }
+  const g = geometry(x, outC, [kH, kW], s, p, d, op);
+  const b = bias ?? null;
+  if (b !== null) {
+    if (!(b instanceof Tensor)) throw new TypeError(`${op}: bias must be a Tensor or null`);
+    if (b.ndim !== 1 || b.shape[0] !== outC) throw new Error(`${op}: bias must have shape [${outC}], got ${fmtShape(b.shape)}`);
+  }
+  const out = new Tensor(new Float32Array(g.n * outC * g.outH * g.outW), [g.n, outC, g.outH, g.outW]);
+  if (out.size > 0) current.conv2d(out.data, x.data, weight.data, b === null ? null : b.data, g);
+  const needX = x.requiresGrad;
+  const needW = weight.requiresGrad;
+  const needB = b !== null && b.requiresGrad;
+  if (isGradEnabled() && (needX || needW || needB)) {
+    record(out, b === null ? [x, weight] : [x, weight, b], (dout) => {
+      const dx = needX ? new Float32Array(x.size) : null;
+      const dw = needW ? new Float32Array(weight.size) : null;
+      const db = needB ? new Float32Array(outC) : null;
+      current.conv2dBackward(dx, dw, db, dout, x.data, weight.data, g);
+      if (dx !== null) accumulate(x, dx, true);
+      if (dw !== null) accumulate(weight, dw, true);
+      if (db !== null) accumulate(b!, db, true);
+    });
+  }
+  return out;
+}
+
+/**
+ * 2-D convolution (cross-correlation, like torch.nn.functional.conv2d): x [N, C, H, W], weight
+ * [outC, C, kH, kW], optional bias [outC] → [N, outC, outH, outW].
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  return conv2dNamed(x, weight, bias, opts, 'conv2d');
+}
+
+function poolGeometry(x: Tensor, kernelSize: Size2, opts: Pool2dOptions & { dilation?: Size2 }, op: string): Conv2dGeometry {
+  const k = pair(kernelSize, 'kernel size', 1, op);
+  const s = pair(opts.stride ?? k, 'stride', 1, op);
+  const p = pair(opts.padding ?? 0, 'padding', 0, op);
+  const d = pair(opts.dilation ?? 1, 'dilation', 1, op);
+  // PyTorch's rule: pad ≤ half the kernel, so every window holds at least one input element
+  if (2 * p[0] > k[0] || 2 * p[1] > k[1]) {
+    throw new RangeError(`${op}: padding ${fmtShape(p)} must be at most half the kernel size ${fmtShape(k)}`);
+  }
+  return geometry(x, 0, k, s, p, d, op);
+}
+
+/** @internal maxPool2d with the caller's name in errors. */
+export function maxPool2dNamed(x: Tensor, kernelSize: Size2, opts: Pool2dOptions & { dilation?: Size2 }, op: string): Tensor {
+  const g = poolGeometry(x, kernelSize, opts, op);
+  const shape = [g.n, g.c, g.outH, g.outW];
+  const size = g.n * g.c * g.outH * g.outW;
+  const out = new Tensor(new Float32Array(size), shape);
+  const idx = new Int32Array(size);
+  if (size > 0) current.maxPool2d(out.data, idx, x.data, g);
+  if (isGradEnabled() && x.requiresGrad) {
+    record(out, [x], (dout) => {
+      const dx = new Float32Array(x.size);
+      current.maxPool2dBackward(dx, dout, idx, g);
+      accumulate(x, dx, true);
+    });
+  }
+  return out;
+}
+
+/** Max pooling over NCHW (torch.nn.functional.max_pool2d; stride defaults to the kernel size). */
+export function maxPool2d(x: Tensor, kernelSize: Size2, opts: Pool2dOptions & { dilation?: Size2 } = {}): Tensor {
+  return maxPool2dNamed(x, kernelSize, opts, 'maxPool2d');
+}
+
+/** @internal avgPool2d with the caller's name in errors. */
+export function avgPool2dNamed(x: Tensor, kernelSize: Size2, opts: Pool2dOptions, op: string): Tensor {
+  const g = poolGeometry(x, kernelSize, { stride: opts.stride, padding: opts.padding }, op);
+  const shape = [g.n, g.c, g.outH, g.outW];
+  const out = new Tensor(new Float32Array(g.n * g.c * g.outH * g.outW), shape);
+  if (out.size > 0) current.avgPool2d(out.data, x.data, g);
+  if (isGradEnabled() && x.requiresGrad) {
+    record(out, [x], (dout) => {
+      const dx = new Float32Array(x.size);
+      current.avgPool2dBackward(dx, dout, g);
+      accumulate(x, dx, true);
+    });
+  }
+  return out;
+}
+
+/**
+ * Average pooling over NCHW (torch.nn.functional.avg_pool2d with count_include_pad=true: padded
+ * zeros count in the divisor kH·kW; stride defaults to the kernel size).
+ */
+export function avgPool2d(x: Tensor, kernelSize: Size2, opts: Pool2dOptions = {}): Tensor {
+  return avgPool2dNamed(x, kernelSize, opts, 'avgPool2d');
+}
