@@ -1,6 +1,6 @@
 // Conv2d forward/backward: im2col per image into per-thread scratch, then the packed SGEMM.
 //   forward  out[n] (oc×P)  = W (oc×CK) · cols (CK×P)              (C pre-filled with bias, beta 1)
-//   dweight  (oc×CK)       += dout[n] (oc×P) · colsᵀ               (per-part partial sums, reduced in order)
+//   dweightᵀ (CK×oc)       += cols (CK×P) · dout[n]ᵀ               (per-part partial sums, reduced in order)
 //   dx[n]                   = col2im(Wᵀ (CK×oc) · dout[n] (oc×P))
 // Images are split into min(threads, N) contiguous parts, one single-threaded GEMM per image; with
 // one part the GEMM threads itself. A 1×1, stride-1, unpadded conv skips im2col (cols = x[n]).
@@ -147,11 +147,15 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
   if (g.n <= 0 || O <= 0 || P <= 0 || CK <= 0 || (dx == nullptr && dweight == nullptr)) return;
 
   int parts = parts_for(g.n);
-  // Part 0 accumulates straight into dweight; the others into partial buffers reduced afterwards.
+  // Each part accumulates dweightᵀ (CK×oc) in its own buffer; transposed and summed in part order.
   std::unique_ptr<float[]> partial;
-  if (dweight != nullptr && parts > 1) {
-    partial.reset(new (std::nothrow) float[size_t((parts - 1) * O * CK)]);
-    if (!partial) parts = 1;
+  if (dweight != nullptr) {
+    partial.reset(new (std::nothrow) float[size_t(parts * O * CK)]);
+    if (!partial && parts > 1) {
+      parts = 1;
+      partial.reset(new (std::nothrow) float[size_t(O * CK)]);
+    }
+    if (!partial) dweight = nullptr;  // out of memory: leave the zeroed gradient (cannot throw here)
   }
   const int gemm_threads = parts == 1 ? 0 : 1;
   const bool pointwise = is_pointwise(g);
@@ -159,16 +163,18 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
     const int64_t n0 = g.n * task / parts, n1 = g.n * (task + 1) / parts;
     float* cols = (dweight != nullptr && !pointwise) ? scratch(tid, kSlotCols, CK * P) : nullptr;
     float* dcols = (dx != nullptr && !pointwise) ? scratch(tid, kSlotDcols, CK * P) : nullptr;
-    float* dw = dweight == nullptr ? nullptr : task == 0 ? dweight : partial.get() + (task - 1) * O * CK;
+    float* dwt = dweight == nullptr ? nullptr : partial.get() + task * O * CK;
     for (int64_t n = n0; n < n1; ++n) {
       const float* d = dout + n * O * P;
-      if (dw != nullptr) {
-        const float* B = x + n * img;
+      if (dwt != nullptr) {
+        // dweightᵀ (CK×oc) += cols (CK×P) · dout[n]ᵀ: A packs from plain rows, only the small dout is
+        // packed transposed (measured faster than dout · colsᵀ, and than im2row + a plain GEMM)
+        const float* A = x + n * img;
         if (!pointwise) {
-          im2col(B, cols, g);
-          B = cols;
+          im2col(A, cols, g);
+          A = cols;
         }
-        run_gemm(false, true, O, CK, P, d, P, B, P, n == n0 ? 0.0f : 1.0f, dw, CK, gemm_threads);
+        run_gemm(false, true, CK, O, P, A, P, d, P, n == n0 ? 0.0f : 1.0f, dwt, O, gemm_threads);
       }
       if (dx != nullptr) {
         float* dxn = dx + n * img;
@@ -182,9 +188,12 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
     }
   });
   if (dweight != nullptr) {
-    for (int p = 1; p < parts; ++p) {
-      const float* src = partial.get() + (p - 1) * O * CK;
-      for (int64_t i = 0; i < O * CK; ++i) dweight[i] += src[i];
+    for (int64_t o = 0; o < O; ++o) {
+      for (int64_t r = 0; r < CK; ++r) {
+        float v = partial[size_t(r * O + o)];
+        for (int p = 1; p < parts; ++p) v += partial[size_t(p * O * CK + r * O + o)];
+        dweight[o * CK + r] = v;
+      }
     }
   }
 }

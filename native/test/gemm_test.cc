@@ -247,6 +247,18 @@ void check_activations(const ng::GemmKernels& k) {
       }
     }
     std::printf("  %-7s activation %d: max %.2f ulp (at x = %.4g)\n", k.name, epi, worst, worst_x);
+    // Saturated inputs and specials: NaN propagates, ±inf and |x| = 50 give the limits.
+    float sp[6] = {std::nanf(""), INFINITY, -INFINITY, 50.0f, -50.0f, 0.0f};
+    k.activate(epi, sp, 6, 1, 6);
+    const double want_pinf = epi == 4 || epi == 5 ? 1.0 : INFINITY;
+    const double want_ninf = epi == 5 ? -1.0 : 0.0;
+    const double want_p50 = epi == 4 || epi == 5 ? 1.0 : 50.0;
+    const double want_n50 = epi == 5 ? -1.0 : epi == 4 ? double(sp[4]) : 0.0;  // σ(-50) checked below
+    const double want_0 = epi == 4 ? 0.5 : 0.0;
+    CHECK(sp[0] != sp[0], "%s activate(%d)(NaN) = %g", k.name, epi, sp[0]);
+    if (epi == 4) CHECK(std::fabs(sp[4] / 1.9287498479639178e-22 - 1) < 1e-6, "sigmoid(-50) = %g", sp[4]);
+    CHECK(sp[1] == want_pinf && sp[2] == want_ninf && sp[3] == want_p50 && sp[4] == want_n50 && sp[5] == want_0,
+          "%s activate(%d) specials: inf→%g -inf→%g 50→%g -50→%g 0→%g", k.name, epi, sp[1], sp[2], sp[3], sp[4], sp[5]);
   }
 }
 

@@ -74,7 +74,7 @@ void pack_b_t(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, flo
 // branch-free ew_math.h functions: the loop has no calls, so it vectorises with this ISA's flags.
 // act: kEpiBiasGelu (erf), kEpiBiasSigmoid, kEpiBiasTanh, kEpiBiasGeluTanh; others are no-ops.
 // Inputs are clamped where the float result is already saturated (GELU: x > 9 → x, x < -13 → -0,
-// |result| < 1e-37 there; sigmoid(x > 30) = 1; GELU-tanh x > 9 → x), so the exp inside never
+// |result| < 1e-37 there; sigmoid(x > 30) = 1; GELU-tanh x > 9 → x, x < -30 → -0), so the exp inside never
 // produces denormal intermediates (microcode assists cost ~100 cycles each). NaN propagates.
 __attribute__((noinline)) static void activate_buf(int act, float* x, int64_t count) noexcept {
   switch (act) {
@@ -93,8 +93,8 @@ __attribute__((noinline)) static void activate_buf(int act, float* x, int64_t co
     case kEpiBiasGeluTanh:
       for (int64_t i = 0; i < count; ++i) {
         const float v = x[i];
-        const float r = vm_gelu_tanh(v > 9.0f ? 9.0f : v);
-        x[i] = v > 9.0f ? v : r;
+        const float r = vm_gelu_tanh(v > 9.0f ? 9.0f : (v < -30.0f ? -30.0f : v));
+        x[i] = v > 9.0f ? v : r;  // (x < -30: r = -30·σ(−2u) = -0, also for -inf)
       }
       break;
     default: break;
