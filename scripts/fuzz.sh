@@ -3,7 +3,8 @@
 # -fsanitize=fuzzer,address,undefined) and runs it for a bounded time. Exits non-zero on any finding
 # (crash, ASan/UBSan report, leak, timeout) or build failure.
 #   scripts/fuzz.sh [seconds=60]     env: NODEGRAD_ISA=avx512|avx2|scalar (kernel table; default best),
-#                                          FUZZ_JOBS (parallel fuzz workers, default 1), CXX (clang++)
+#                                          FUZZ_JOBS (parallel fuzz workers, default 1), CXX (clang++),
+#                                          FUZZ_STRICT=1 (also run the known-finding inputs, see kernel_fuzz.cc)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 secs="${1:-60}"
@@ -52,7 +53,10 @@ for entry in "${srcs[@]}"; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 # shellcheck disable=SC2086
-"$cxx" $common -fsanitize=fuzzer "$root/native/fuzz/kernel_fuzz.cc" "${objs[@]}" -lpthread -o "$out/kernel_fuzz"
+strict=""
+[ "${FUZZ_STRICT:-0}" = 1 ] && strict="-DNG_FUZZ_STRICT"
+# shellcheck disable=SC2086
+"$cxx" $common $strict -fsanitize=fuzzer "$root/native/fuzz/kernel_fuzz.cc" "${objs[@]}" -lpthread -o "$out/kernel_fuzz"
 
 echo "fuzz.sh: running kernel_fuzz for ${secs}s (ISA ${NODEGRAD_ISA:-best}, $cxx)"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=0}"

@@ -57,6 +57,45 @@ void im2col(const float* x, float* cols, const ConvGeom& g) {
   }
 }
 
+// rows[oh·ow_n + ow, (c·kh + i)·kw + j] = the taps im2col gathers, patch-major ([P, CK]), so that
+// dweight = dout (oc×P) · rows (P×CK) is a plain GEMM with no transposed packing.
+void im2row(const float* x, float* rows, const ConvGeom& g) {
+  const int64_t CK = g.c * g.kh * g.kw;
+  float* dst = rows;
+  for (int64_t oh = 0; oh < g.oh; ++oh) {
+    for (int64_t ow = 0; ow < g.ow; ++ow, dst += CK) {
+      const int64_t iw0 = ow * g.sw - g.pw;
+      const bool interior = iw0 >= 0 && iw0 + (g.kw - 1) * g.dw < g.w;
+      float* d = dst;
+      for (int64_t c = 0; c < g.c; ++c) {
+        const float* xc = x + c * g.h * g.w;
+        for (int64_t i = 0; i < g.kh; ++i, d += g.kw) {
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.h) {
+            for (int64_t j = 0; j < g.kw; ++j) d[j] = 0.0f;
+            continue;
+          }
+          const float* xr = xc + ih * g.w;
+          if (interior) {
+            for (int64_t j = 0; j < g.kw; ++j) d[j] = xr[iw0 + j * g.dw];
+            continue;
+          }
+          for (int64_t j = 0; j < g.kw; ++j) {
+            const int64_t iw = iw0 + j * g.dw;
+            d[j] = (iw >= 0 && iw < g.w) ? xr[iw] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Fraction of the MR×NR register tiles doing useful work for an m×n GEMM output.
+double tile_use(int64_t m, int64_t n, int mr, int nr) {
+  const double pm = double((m + mr - 1) / mr * mr), pn = double((n + nr - 1) / nr * nr);
+  return double(m) * double(n) / (pm * pn);
+}
+
 // dx (one image, already zeroed) += adjoint of im2col applied to cols.
 void col2im(const float* cols, float* dx, const ConvGeom& g) {
   const int64_t P = g.oh * g.ow;
@@ -159,6 +198,11 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
   }
   const int gemm_threads = parts == 1 ? 0 : 1;
   const bool pointwise = is_pointwise(g);
+  // Weight gradient orientation: dweightᵀ = cols · doutᵀ (im2col; only the small dout packs
+  // transposed) or dweight = dout · rows (im2row; plain GEMM). Pick the one whose output fills the
+  // register tiles better (conv 16→32 5×5: the first; conv 1→16: the second). Measured on Zen 5.
+  const GemmKernels& gk = gemm_kernels();
+  const bool use_rows = !pointwise && tile_use(O, CK, gk.mr, gk.nr) > tile_use(CK, O, gk.mr, gk.nr);
   parallel_for(parts, [&](int task, int tid) {
     const int64_t n0 = g.n * task / parts, n1 = g.n * (task + 1) / parts;
     float* cols = (dweight != nullptr && !pointwise) ? scratch(tid, kSlotCols, CK * P) : nullptr;
@@ -169,12 +213,18 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
       if (dwt != nullptr) {
         // dweightᵀ (CK×oc) += cols (CK×P) · dout[n]ᵀ: A packs from plain rows, only the small dout is
         // packed transposed (measured faster than dout · colsᵀ, and than im2row + a plain GEMM)
-        const float* A = x + n * img;
-        if (!pointwise) {
-          im2col(A, cols, g);
-          A = cols;
+        const float beta = n == n0 ? 0.0f : 1.0f;
+        if (use_rows) {
+          im2row(x + n * img, cols, g);
+          run_gemm(false, false, O, CK, P, d, P, cols, CK, beta, dwt, CK, gemm_threads);
+        } else {
+          const float* A = x + n * img;
+          if (!pointwise) {
+            im2col(A, cols, g);
+            A = cols;
+          }
+          run_gemm(false, true, CK, O, P, A, P, d, P, beta, dwt, O, gemm_threads);
         }
-        run_gemm(false, true, CK, O, P, A, P, d, P, n == n0 ? 0.0f : 1.0f, dwt, O, gemm_threads);
       }
       if (dx != nullptr) {
         float* dxn = dx + n * img;
@@ -190,8 +240,10 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
   if (dweight != nullptr) {
     for (int64_t o = 0; o < O; ++o) {
       for (int64_t r = 0; r < CK; ++r) {
-        float v = partial[size_t(r * O + o)];
-        for (int p = 1; p < parts; ++p) v += partial[size_t(p * O * CK + r * O + o)];
+        // partials hold dweight (oc×CK) with use_rows, dweightᵀ (CK×oc) otherwise
+        const size_t at = use_rows ? size_t(o * CK + r) : size_t(r * O + o);
+        float v = partial[at];
+        for (int p = 1; p < parts; ++p) v += partial[size_t(p * O * CK) + at];
         dweight[o * CK + r] = v;
       }
     }

@@ -11,6 +11,7 @@ import { AvgPool2d, MaxPool2d } from '../../lib/nn/pool.js';
 import { BatchNorm2d } from '../../lib/nn/batchnorm2d.js';
 import { Tensor } from '../../lib/tensor.js';
 import { randData } from '../helpers/random.js';
+import { mnistCnn } from '../../lib/models/mnist-cnn.js';
 
 const z = (shape: number[]): Tensor => new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
 
@@ -69,6 +70,17 @@ describe('layers', () => {
     expect(c.namedParameters().map(([n]) => n)).toEqual(['weight', 'bias']);
     expect(c.forward(z([2, 3, 9, 10])).shape).toEqual([2, 8, 5, 5]);
     expect(new Conv2d(1, 1, 3, { bias: false }).bias).toBeNull();
+  });
+  it('mnistCnn: [N,1,28,28] → [N,10], PyTorch state-dict names, channel errors name the layer', () => {
+    const m = mnistCnn();
+    expect(m.forward(randData([3, 1, 28, 28], 1)).shape).toEqual([3, 10]);
+    expect(new Set(Object.keys(m.stateDict()))).toEqual(new Set([
+      '0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked',
+      '4.weight', '4.bias', '5.weight', '5.bias', '5.running_mean', '5.running_var', '5.num_batches_tracked',
+      '9.weight', '9.bias',
+    ]));
+    expect(m.numParameters()).toBe(16 * 25 + 16 + 32 + 32 * 16 * 25 + 32 + 64 + 1568 * 10 + 10);
+    expect(() => m.forward(z([2, 3, 28, 28]))).toThrow('Conv2d: expected input with 1 channels, got [2,3,28,28]');
   });
   it('MaxPool2d / AvgPool2d values', () => {
     const x = new Tensor(Float32Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]);

@@ -507,7 +507,8 @@ function bindingCases(): void {
           call: () => {
             const args = freshArgs(spec).args;
             const n = 1 << 16;
-            const buf = new ArrayBuffer(n * 4, { maxByteLength: n * 4 } as never) as ArrayBuffer & { resize(n: number): void };
+            const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+            const buf = new Resizable(n * 4, { maxByteLength: n * 4 });
             const p0 = new Float32Array(buf);
             const mk = () => new Float32Array(n);
             const lists = specs.map((t, k) => (t.kind === 'list' ? (t.first ? [p0] : [mk()]) : args[k]));

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -8,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  * The ISA is fixed per process, and each test file runs in its own forked process.
  */
 function lowerIsas(): string[] {
-  const addon = path.join(__dirname, 'build', 'Release', 'nodegrad.node');
+  const addon = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'nodegrad.node');
   if (!fs.existsSync(addon)) return [];
   try {
     const mod = { exports: {} as { nativeInfo?: () => { bestIsa: string } } };
