@@ -7,7 +7,7 @@ import { BinaryOp } from './backend/backend.js';
 import { current } from './backend/registry.js';
 import { runBackward, type BackwardFn } from './autograd.js';
 import { defaultGenerator } from './random.js';
-import { checkShape, fmtShape, shapesEqual, sizeOf } from './util/shape.js';
+import { checkShape, fmtShape, MAX_ELEMENTS, shapesEqual, sizeOf } from './util/shape.js';
 
 export interface TensorOptions {
   /** Track gradients for this (leaf) tensor. */
@@ -42,6 +42,9 @@ export class Tensor {
    * constructor is the zero-copy path for data already in a Float32Array.
    */
   constructor(data: Float32Array, shape: readonly number[], requiresGrad = false) {
+    if (!(data instanceof Float32Array)) {
+      throw new TypeError(`Tensor: data must be a Float32Array, got ${data === null ? 'null' : (data as object)?.constructor?.name ?? typeof data}`);
+    }
     const size = sizeOf(shape);
     if (data.length !== size) {
       throw new Error(`Tensor: data has ${data.length} elements but shape ${fmtShape(shape)} needs ${size}`);
@@ -191,6 +194,9 @@ export function tensor(
   if (Array.isArray(shapeOrOpts)) shape = shapeOrOpts;
   else if (shapeOrOpts !== undefined) opts = shapeOrOpts as TensorOptions;
   const rg = opts?.requiresGrad ?? false;
+  if (values === null || (typeof values !== 'number' && typeof values !== 'object')) {
+    throw new TypeError(`tensor: values must be a number, a (nested) array or a typed array, got ${values === null ? 'null' : typeof values}`);
+  }
   if (shape !== undefined) checkShape(shape, 'tensor');
   if (typeof values === 'number') {
     const s = shape ?? [];
@@ -221,6 +227,9 @@ export function tensor(
 }
 
 function shapeArg(shape: readonly number[] | number, op: string): number[] {
+  if (typeof shape !== 'number' && !Array.isArray(shape)) {
+    throw new TypeError(`${op}: shape must be an array of non-negative integers or a single length, got ${shape === null ? 'null' : typeof shape}`);
+  }
   const s = typeof shape === 'number' ? [shape] : [...shape];
   checkShape(s, op);
   return s;
@@ -233,11 +242,16 @@ export function zeros(shape: readonly number[] | number, opts?: TensorOptions): 
 }
 
 export function ones(shape: readonly number[] | number, opts?: TensorOptions): Tensor {
-  return full(shape, 1, opts);
+  return filled(shape, 1, opts, 'ones');
 }
 
 export function full(shape: readonly number[] | number, value: number, opts?: TensorOptions): Tensor {
-  const s = shapeArg(shape, 'full');
+  if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${typeof value}`);
+  return filled(shape, value, opts, 'full');
+}
+
+function filled(shape: readonly number[] | number, value: number, opts: TensorOptions | undefined, op: string): Tensor {
+  const s = shapeArg(shape, op);
   return new Tensor(new Float32Array(sizeOf(s)).fill(value), s, opts?.requiresGrad ?? false);
 }
 
@@ -268,6 +282,7 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
     throw new RangeError(`arange: invalid arguments (start ${start}, end ${end}, step ${step})`);
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
+  if (n > MAX_ELEMENTS) throw new RangeError(`arange: ${n} elements (start ${start}, end ${end}, step ${step}) are more than a tensor can hold`);
   const d = new Float32Array(n);
   for (let i = 0; i < n; i++) d[i] = start + i * step;
   return new Tensor(d, [n]);

@@ -133,7 +133,12 @@ export function serializeSafetensors(stateDict: StateDict, metadata?: Record<str
  */
 export function saveSafetensors(path: string, stateDict: StateDict, metadata?: Record<string, string>): void {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError(`saveSafetensors: path must be a non-empty string, got ${String(path)}`);
-  writeFileAtomic(path, serializeSafetensors(stateDict, metadata));
+  const chunks = serializeSafetensors(stateDict, metadata);
+  try {
+    writeFileAtomic(path, chunks);
+  } catch (e) {
+    throw new Error(`saveSafetensors: cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ const UNARY: Record<Exclude<LinearActivation, 'none'>, UnaryOpCode> = {
  * Differentiable in x, weight and bias.
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, act: LinearActivation = 'none'): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`Linear: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
   if (x.ndim < 1 || weight.ndim !== 2) {
     throw new Error(`linear: input ${fmtShape(x.shape)} and weight ${fmtShape(weight.shape)}: expected input [..., in] and weight [out, in]`);
   }

@@ -8,9 +8,12 @@ import { flatten, gelu, leakyRelu, relu, sigmoid, softmax, tanh } from '../ops/i
 import { linear, type LinearActivation } from './fused-linear.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
+import { MAX_ELEMENTS } from '../util/shape.js';
 
 function checkPositiveInt(v: number, what: string, layer: string): void {
-  if (!Number.isInteger(v) || v < 0) throw new RangeError(`${layer}: ${what} must be a non-negative integer, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < 0 || v > MAX_ELEMENTS) {
+    throw new RangeError(`${layer}: ${what} must be a non-negative integer below 2^31, got ${String(v)}`);
+  }
 }
 
 export interface LinearOptions {
@@ -32,6 +35,9 @@ export class Linear extends Module {
     super();
     checkPositiveInt(inFeatures, 'inFeatures', 'Linear');
     checkPositiveInt(outFeatures, 'outFeatures', 'Linear');
+    if (inFeatures * outFeatures > MAX_ELEMENTS) {
+      throw new RangeError(`Linear: a ${outFeatures}×${inFeatures} weight is more than a tensor can hold`);
+    }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.weight = new Parameter(new Float32Array(outFeatures * inFeatures), [outFeatures, inFeatures]);

@@ -158,6 +158,9 @@ export abstract class Module {
    * missing and unexpected keys are too. Every problem is listed in one message.
    */
   loadStateDict(sd: StateDict | Map<string, Tensor>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+    if (sd === null || typeof sd !== 'object') {
+      throw new TypeError(`loadStateDict: expected a state dict (an object or Map of name → Tensor), got ${sd === null ? 'null' : typeof sd}`);
+    }
     const strict = opts.strict ?? true;
     const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = new Map<string, Tensor>();

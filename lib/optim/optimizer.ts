@@ -4,7 +4,7 @@
  * (current.adamStep / sgdStep / rmspropStep over arrays of Float32Arrays); parameters whose grad is
  * null are skipped. State buffers are allocated per parameter on its first update.
  */
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 
 export type Hyper = Record<string, number | boolean | number[]>;
 
@@ -31,7 +31,13 @@ export abstract class Optimizer {
   protected readonly state: Record<string, (Float32Array | null)[]> = {};
 
   constructor(params: Iterable<Tensor>, lr: number, who: string) {
+    if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`${who}: params must be an iterable of Tensors (e.g. model.parameters()), got ${params === null ? 'null' : typeof params}`);
+    }
     this.params = [...params];
+    this.params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new TypeError(`${who}: params[${i}] is not a Tensor`);
+    });
     if (this.params.length === 0) throw new Error(`${who}: optimizer got an empty parameter list`);
     const seen = new Set<Tensor>();
     for (const p of this.params) {

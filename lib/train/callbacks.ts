@@ -4,8 +4,11 @@
  */
 import type { Module, StateDict } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { LRScheduler } from '../optim/scheduler.js';
+import type { DataLoader } from '../data/loader.js';
 import { saveSafetensors } from '../io/safetensors.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { checkpointContents } from './checkpoint.js';
 import type { Logs } from './progress.js';
 
 export interface History {
@@ -22,6 +25,11 @@ export interface TrainContext {
   optimizer: Optimizer;
   history: History;
   epochs: number;
+  /** the training DataLoader (fit wraps a dataset in one) */
+  train?: DataLoader;
+  scheduler?: LRScheduler;
+  /** set when fit resumed from a checkpoint: its epoch and metadata */
+  resumed?: { epoch: number; metadata: Record<string, string> };
 }
 
 type MaybePromise<T> = T | Promise<T>;
@@ -139,9 +147,11 @@ export interface CheckpointOptions extends MonitorOptions {
 
 /**
  * Saves `path` (a safetensors file; `{epoch}` in the path is replaced by the epoch number) after each
- * epoch, or only on improvement with saveBestOnly. The file holds the model's state dict, the
- * optimizer's state buffers as `optimizer.<kind>.<parameter name>` tensors, and metadata
- * {epoch, optimizer: JSON of {type, step, hyper}, monitor, value}.
+ * epoch, or only on improvement with saveBestOnly. The file holds everything `fit({resumeFrom})` /
+ * `loadCheckpoint` need to continue bit-identically: the model's state dict, the optimizer's state
+ * buffers as `optimizer.<kind>.<parameter name>` tensors, and metadata {epoch, optimizer: JSON of
+ * {type, step, hyper}, scheduler, rng (global generator state), loaderEpoch, history, monitor, value}
+ * (see lib/train/checkpoint.ts). Written atomically (temp file, fsync, rename).
  */
 export function checkpoint(path: string, o: CheckpointOptions = {}): Callback {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('checkpoint: path must be a non-empty string');
@@ -151,6 +161,9 @@ export function checkpoint(path: string, o: CheckpointOptions = {}): Callback {
     onTrainBegin(c: TrainContext) {
       ctx = c;
       mon = new Monitor(o);
+      // resuming: the best value so far comes from the checkpoint we resumed from
+      const m = c.resumed?.metadata;
+      if (m && m.monitor === mon.name && m.value !== undefined && Number.isFinite(Number(m.value))) mon.best = Number(m.value);
     },
     async onEpochEnd(epoch: number, logs: Logs) {
       if (!ctx) return;
@@ -159,21 +172,9 @@ export function checkpoint(path: string, o: CheckpointOptions = {}): Callback {
         if (v === undefined) throw new Error(`checkpoint: monitored value '${mon.name}' is not among the logs (${Object.keys(logs).join(', ')})`);
         if (!mon.improve(v)) return;
       }
-      const tensors: Record<string, Tensor> = { ...ctx.model.stateDict() };
-      const names = new Map<Tensor, string>();
-      for (const [n, p] of ctx.model.namedParameters()) names.set(p, n);
-      const osd = ctx.optimizer.stateDict();
-      for (const [kind, list] of Object.entries(osd.buffers)) {
-        list.forEach((b, i) => {
-          if (b === null) return;
-          const p = ctx!.optimizer.params[i];
-          tensors[`optimizer.${kind}.${names.get(p) ?? String(i)}`] = new Tensor(b, [...p.shape]);
-        });
-      }
-      const metadata: Record<string, string> = {
-        epoch: String(epoch),
-        optimizer: JSON.stringify({ type: osd.type, step: osd.step, hyper: osd.hyper }),
-      };
+      const { tensors, metadata } = checkpointContents({
+        model: ctx.model, optimizer: ctx.optimizer, scheduler: ctx.scheduler, loader: ctx.train, epoch, history: ctx.history,
+      });
       if (v !== undefined) {
         metadata.monitor = mon.name;
         metadata.value = String(v);

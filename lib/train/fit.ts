@@ -14,6 +14,7 @@ import { clipGradNorm } from '../nn/utils.js';
 import { concat } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 import type { Callback, History, TrainContext } from './callbacks.js';
+import { loadCheckpoint } from './checkpoint.js';
 import { correctCount, type MetricName } from './metrics.js';
 import { Progress, type Logs } from './progress.js';
 
@@ -73,6 +74,13 @@ export interface FitOptions {
   clipGradNorm?: number;
   onEpochEnd?: (epoch: number, logs: Logs) => void | 'stop' | Promise<void | 'stop'>;
   onBatchEnd?: (batch: number, logs: Logs) => void | Promise<void>;
+  /**
+   * a checkpoint file (written by callbacks.checkpoint) to continue from: restores the model, the
+   * optimizer, the scheduler, the DataLoader's epoch and the global RNG state, then trains epochs
+   * checkpoint.epoch + 1 … `epochs` (so `epochs` is the total, as in an uninterrupted run). With the same
+   * seed, data and settings the result is bit-identical to the uninterrupted run.
+   */
+  resumeFrom?: string;
 }
 
 /** Trains `model`; resolves to the per-epoch history. Epochs and batches are numbered from 1. */
@@ -98,12 +106,24 @@ export async function fit(model: Module, o: FitOptions): Promise<History> {
     if (wantAcc) history.valAccuracy = [];
   }
   history.lr = [];
-  const ctx: TrainContext = { model, optimizer: opt, history, epochs: o.epochs };
+  const ctx: TrainContext = { model, optimizer: opt, history, epochs: o.epochs, train, scheduler: o.scheduler };
+  let firstEpoch = 1;
+  if (o.resumeFrom !== undefined) {
+    const r = loadCheckpoint(o.resumeFrom, model, opt, { scheduler: o.scheduler, loader: train, rng: false });
+    firstEpoch = r.epoch + 1;
+    ctx.resumed = { epoch: r.epoch, metadata: r.metadata };
+    if (r.history && Array.isArray(r.history.epoch)) {
+      for (const k of Object.keys(history) as (keyof History)[]) {
+        const prev = r.history[k];
+        if (Array.isArray(prev)) history[k] = prev.slice(0, r.epoch);
+      }
+    }
+  }
   const progress = new Progress(o.progress ?? true, o.epochs);
   let last: Logs = {};
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= o.epochs; epoch++) {
       model.train();
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       const lrAtStart = opt.lr;

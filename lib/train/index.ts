@@ -4,3 +4,4 @@ export * as callbacks from './callbacks.js';
 export type { Callback, History, TrainContext, EarlyStoppingOptions, CheckpointOptions, SaveFn } from './callbacks.js';
 export { accuracy, correctCount, type MetricName } from './metrics.js';
 export { Progress, type Logs } from './progress.js';
+export { loadCheckpoint, checkpointContents, CHECKPOINT_FORMAT, type LoadCheckpointOptions, type LoadedCheckpoint, type CheckpointState } from './checkpoint.js';

@@ -30,12 +30,20 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 /** Validates a shape argument (non-negative integers) for `op`. */
 export function checkShape(shape: readonly number[], op: string): void {
   if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of integers, got ${String(shape)}`);
+  let size = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new RangeError(`${op}: invalid shape ${fmtShape(shape)} (dimensions must be non-negative integers)`);
     }
+    size *= d;
+  }
+  if (size > MAX_ELEMENTS) {
+    throw new RangeError(`${op}: shape ${fmtShape(shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
   }
 }
+
+/** The most elements one tensor may hold (the native kernels take sizes below 2^31). */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** Normalises a possibly negative dim into [0, rank); throws naming the op. */
 export function normDim(dim: number, rank: number, op: string): number {
