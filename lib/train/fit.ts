@@ -109,7 +109,7 @@ export async function fit(model: Module, o: FitOptions): Promise<History> {
   const ctx: TrainContext = { model, optimizer: opt, history, epochs: o.epochs, train, scheduler: o.scheduler };
   let firstEpoch = 1;
   if (o.resumeFrom !== undefined) {
-    const r = loadCheckpoint(o.resumeFrom, model, opt, { scheduler: o.scheduler, loader: train, rng: false });
+    const r = loadCheckpoint(o.resumeFrom, model, opt, { scheduler: o.scheduler, loader: train });
     firstEpoch = r.epoch + 1;
     ctx.resumed = { epoch: r.epoch, metadata: r.metadata };
     if (r.history && Array.isArray(r.history.epoch)) {

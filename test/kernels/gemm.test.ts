@@ -191,3 +191,32 @@ describe.skipIf(!native)('native gemm argument checks', () => {
     expectError(a, RangeError, 'overlaps');
   });
 });
+
+// Large products are checked cheaply (Freivalds / BLIS testsuite style): C·v against A·(B·v) in
+// float64, for every transpose pair, without an O(n³) reference.
+describe.skipIf(!native)('native gemm on large shapes, checked against a random vector', () => {
+  const rnd = mulberry32(7331);
+  for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    it(`${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} 515×1031×769`, () => {
+      const M = 515, N = 1031, K = 769;
+      const A = Float32Array.from({ length: M * K }, () => rnd() * 2 - 1);
+      const B = Float32Array.from({ length: K * N }, () => rnd() * 2 - 1);
+      const C = new Float32Array(M * N);
+      native!.gemm(ta, tb, M, N, K, 1, A, ta ? M : K, B, tb ? K : N, 0, C, N, 0, null, 1, 0, 0, 0);
+      const v = Float64Array.from({ length: N }, () => rnd() * 2 - 1);
+      const a = (i: number, k: number) => (ta ? A[k * M + i] : A[i * K + k]);
+      const b = (k: number, j: number) => (tb ? B[j * K + k] : B[k * N + j]);
+      const bv = new Float64Array(K);
+      for (let k = 0; k < K; k++) { let s = 0; for (let j = 0; j < N; j++) s += b(k, j) * v[j]; bv[k] = s; }
+      let worst = 0;
+      for (let i = 0; i < M; i++) {
+        let want = 0, got = 0, mag = 0;
+        for (let k = 0; k < K; k++) { want += a(i, k) * bv[k]; mag += Math.abs(a(i, k) * bv[k]); }
+        for (let j = 0; j < N; j++) got += C[i * N + j] * v[j];
+        worst = Math.max(worst, Math.abs(got - want) / (mag + 1e-30));
+      }
+      // float32 products summed over K = 769 and then over N: relative to Σ|terms| well under 1e-5.
+      expect(worst).toBeLessThan(1e-5);
+    });
+  }
+});
