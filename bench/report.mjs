@@ -99,7 +99,9 @@ function gemmSection(runs) {
   }
   md += `### SGEMM GFLOP/s (median; peers median [min–max] and the thread count that won)\n\n| shape | ${cols.map((c) => c.name).join(' | ')} |\n|---|${cols.map(() => '---:').join('|')}|\n`;
   for (const s of shapes) md += `| ${s} | ${cols.map((c) => c.get(s)).join(' | ')} |\n`;
-  return md + '\n_nodegrad GEMM figures come from bench/gemm.mjs (median of ≥ 7 runs; it does not report min/max)._\n\n';
+  const over = Object.values(ng).some((r) => r && r.rows.some((row) => Object.keys(r.peak).some((t) => row.gflops[t] > r.peak[t])));
+  return md + '\n_nodegrad GEMM figures come from bench/gemm.mjs (median of ≥ 7 runs; it does not report min/max)._' +
+    (over ? ' _Percentages over 100 % mean the short peak probe ran while other processes held the cores: treat % of peak as unreliable in this run and compare GFLOP/s across columns instead._' : '') + '\n\n';
 }
 
 const metrics = {
@@ -119,7 +121,7 @@ export function buildMarkdown(res) {
   md += `- peers' OpenBLAS: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the parent environment: ${b.parentEnv?.OPENBLAS_CORETYPE ?? 'unset'} / ${b.parentEnv?.OPENBLAS_L2_SIZE ?? 'unset'} — removed for every peer process (kept for nodegrad's).`;
   for (const [py, i] of Object.entries(b.perInterpreter ?? {})) md += ` ${py}: OpenBLAS detects core \`${i.openblasCoreDetected}\`, used \`${i.openblasCoreUsed}\`${i.openblasCoreUsed !== i.openblasCoreDetected ? ' (OPENBLAS_CORETYPE set for the peer: the detected core has no AVX-512 kernels)' : ''}.`;
   md += '\n- each figure: median [min–max] over ≥ 5 timed runs after warm-up (training: per-chunk throughput over the timed steps); every configuration is a separate process; peers at each thread count tried, best shown.\n';
-  const versions = [...new Map(runs.filter((r) => r.version).map((r) => [r.framework, `${r.framework} ${r.version}`])).values()];
+  const versions = [...new Map(runs.filter((r) => r.version).map((r) => [groupOf(r.label), `${groupOf(r.label)} ${r.version}`])).values()];
   if (versions.length) md += `- peer versions: ${versions.join(', ')}\n`;
   md += '\n';
   md += gemmSection(runs);

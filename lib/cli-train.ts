@@ -4,11 +4,14 @@
  */
 import * as path from 'node:path';
 import * as ng from './index.js';
+import { mnistCnn } from './models/mnist-cnn.js';
 import { mnistMlp } from './models/mnist-mlp.js';
 
 export interface TrainOptions {
-  epochs: number;
-  batchSize: number;
+  /** default: the recipe's */
+  epochs?: number;
+  /** default: the recipe's */
+  batchSize?: number;
   lr: number;
   backend?: string;
   threads?: number;
@@ -23,10 +26,18 @@ interface Recipe {
   /** MNIST as this network takes it */
   flatten: boolean;
   description: string;
+  epochs: number;
+  batchSize: number;
+  /** anneal the learning rate to 0 over the run (cosine, stepped per batch) */
+  cosine: boolean;
 }
 
 const RECIPES: Record<string, Recipe> = {
-  'mnist-mlp': { build: mnistMlp, flatten: true, description: '784-256-128-10 ReLU MLP on MNIST' },
+  'mnist-mlp': { build: mnistMlp, flatten: true, description: '784-256-128-10 ReLU MLP on MNIST', epochs: 8, batchSize: 128, cosine: false },
+  'mnist-cnn': {
+    build: mnistCnn, flatten: false, epochs: 3, batchSize: 64, cosine: true,
+    description: 'LeNet-style CNN (conv5x5 1→16, BN, ReLU, pool, conv5x5 16→32, BN, ReLU, pool, linear) on MNIST',
+  },
 };
 
 export function registerRecipe(name: string, recipe: Recipe): void {
@@ -50,18 +61,25 @@ export async function train(modelName: string, o: TrainOptions): Promise<{ accur
 
   const trainSet = ng.data.mnist({ split: 'train', flatten: recipe.flatten, normalize: true });
   const testSet = ng.data.mnist({ split: 'test', flatten: recipe.flatten, normalize: true });
+  const epochs = o.epochs ?? recipe.epochs;
+  const batchSize = o.batchSize ?? recipe.batchSize;
   const model = recipe.build();
   const optimizer = new ng.optim.Adam(model.parameters(), { lr: o.lr });
   console.log(`training ${modelName} (${recipe.description}) on ${trainSet.labels.length} images: ` +
-    `${o.epochs} epochs, batch ${o.batchSize}, Adam lr ${o.lr}, backend ${ng.getBackend()}, ${ng.getNumThreads()} threads, seed ${o.seed}`);
+    `${epochs} epochs, batch ${batchSize}, Adam lr ${o.lr}${recipe.cosine ? ' (cosine to 0)' : ''}, ` +
+    `backend ${ng.getBackend()}, ${ng.getNumThreads()} threads, seed ${o.seed}`);
 
   const loader = new ng.data.DataLoader(new ng.data.TensorDataset(trainSet.images, trainSet.labels), {
-    batchSize: o.batchSize, shuffle: true, seed: o.seed,
+    batchSize, shuffle: true, seed: o.seed,
   });
+  const scheduler = recipe.cosine ? new ng.optim.CosineAnnealingLR(optimizer, { tMax: epochs * loader.length }) : undefined;
   const t0 = performance.now();
-  await ng.fit(model, { train: loader, epochs: o.epochs, loss: 'crossEntropy', optimizer, metrics: ['accuracy'], progress: o.progress });
+  await ng.fit(model, {
+    train: loader, epochs, loss: 'crossEntropy', optimizer, metrics: ['accuracy'], progress: o.progress,
+    scheduler, schedulerStep: 'batch',
+  });
   const seconds = (performance.now() - t0) / 1000;
-  const samplesPerSec = (trainSet.labels.length * o.epochs) / seconds;
+  const samplesPerSec = (trainSet.labels.length * epochs) / seconds;
 
   const test = ng.evaluate(model, new ng.data.TensorDataset(testSet.images, testSet.labels), {
     loss: 'crossEntropy', metrics: ['accuracy'], batchSize: 1000,
@@ -71,7 +89,7 @@ export async function train(modelName: string, o: TrainOptions): Promise<{ accur
   ng.saveModel(model, dir, { recipe: modelName, dataset: 'mnist', flatten: String(recipe.flatten), normalize: 'true', testAccuracy: accuracy.toFixed(4) });
 
   console.log(`test accuracy: ${(accuracy * 100).toFixed(2)} % (${Math.round(accuracy * testSet.labels.length)}/${testSet.labels.length}), test loss ${test.loss.toFixed(4)}`);
-  console.log(`training throughput: ${Math.round(samplesPerSec)} samples/s (${seconds.toFixed(1)} s for ${o.epochs} epochs)`);
+  console.log(`training throughput: ${Math.round(samplesPerSec)} samples/s (${seconds.toFixed(1)} s for ${epochs} epochs)`);
   console.log(`model saved to ${dir}`);
   return { accuracy, samplesPerSec, dir };
 }

@@ -58,15 +58,15 @@ export function buildProgram(): Command {
     .command('train')
     .description(`train a model: ${recipeNames().join(', ')}`)
     .argument('<model>', `one of ${recipeNames().join(', ')}`)
-    .option('--epochs <n>', 'passes over the training set', int('--epochs', 1), 8)
-    .option('--batch-size <n>', 'samples per step', int('--batch-size', 1), 128)
+    .option('--epochs <n>', 'passes over the training set (default: 8 for mnist-mlp, 3 for mnist-cnn)', int('--epochs', 1))
+    .option('--batch-size <n>', 'samples per step (default: 128 for mnist-mlp, 64 for mnist-cnn)', int('--batch-size', 1))
     .option('--lr <x>', 'Adam learning rate', positive('--lr'), 1e-3)
     .option('--backend <name>', 'native or js (default: the active backend)')
     .option('--threads <n>', 'native kernel threads', int('--threads', 1))
     .option('--seed <n>', 'seed for init, shuffling and dropout', int('--seed', 0), 0)
     .option('--out <dir>', 'where to save the trained model (default: models/<model>)')
     .option('--no-progress', 'no progress bar')
-    .action(async (model: string, o: { epochs: number; batchSize: number; lr: number; backend?: string; threads?: number; seed: number; out?: string; progress: boolean }) => {
+    .action(async (model: string, o: { epochs?: number; batchSize?: number; lr: number; backend?: string; threads?: number; seed: number; out?: string; progress: boolean }) => {
       await train(model, { ...o, out: o.out ?? path.join('models', model) });
     });
 
@@ -85,11 +85,13 @@ export function buildProgram(): Command {
     .command('bench')
     .description('run the benchmark suite (GFLOP/s vs measured peak, op overhead, training throughput)')
     .option('--quick', 'fewer sizes and repetitions')
-    .option('--only <list>', 'comma-separated subset, e.g. gemm,ops,mlp')
-    .action((o: { quick?: boolean; only?: string }) => {
+    .option('--only <list>', 'comma-separated subset: gemm,ops,xor,mlp,adam,cnn')
+    .option('--no-peers', 'skip PyTorch, numpy, tfjs, brain.js and onnxruntime even when installed')
+    .action((o: { quick?: boolean; only?: string; peers: boolean }) => {
       const args = [path.join(packageRoot(), 'bench', 'index.mjs')];
       if (o.quick) args.push('--quick');
       if (o.only) args.push('--only', o.only);
+      if (!o.peers) args.push('--no-peers');
       const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
       if (r.status !== 0) process.exitCode = r.status ?? 1;
     });

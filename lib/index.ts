@@ -8,10 +8,15 @@ export * as nn from './nn/index.js';
 export { functional as F } from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
-export { fit, evaluate, predict, callbacks, type FitOptions, type EvaluateOptions, type History, type Callback } from './train/index.js';
+export {
+  fit, evaluate, predict, callbacks, loadCheckpoint, type FitOptions, type EvaluateOptions, type History, type Callback,
+  type LoadCheckpointOptions, type LoadedCheckpoint,
+} from './train/index.js';
 export {
   saveSafetensors, loadSafetensors, readSafetensorsMetadata, readSafetensorsHeader, serializeSafetensors,
   deserializeSafetensors, type StateDict, type SafetensorsHeader, type SafetensorsEntry, type SafetensorsDtype,
 } from './io/safetensors.js';
 export { writeFileAtomic } from './io/atomic.js';
 export { saveModel, loadModel, registerModuleClass, type LayerSpec, type SerializableModuleClass } from './io/model.js';
+export { mnistMlp } from './models/mnist-mlp.js';
+export { mnistCnn } from './models/mnist-cnn.js';

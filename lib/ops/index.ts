@@ -5,3 +5,5 @@ export { argmax, argmin, max, mean, min, sum } from './reduce.js';
 export { expand, flatten, permute, reshape, squeeze, transpose, unsqueeze } from './shape.js';
 export { concat, index, slice, stack } from './join.js';
 export { matmul } from './matmul.js';
+export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions, type Size2 } from './conv.js';
+export { batchNorm, type BatchNormFnOptions } from './batchnorm.js';

@@ -73,7 +73,8 @@ void test_conv(int iter, const ng::ConvGeom& g) {
   const int64_t nx = g.n * g.c * g.h * g.w, nw = g.oc * g.c * g.kh * g.kw, P = g.oh * g.ow;
   const int64_t nout = g.n * g.oc * P;
   Buf x = random_buf(nx), w = random_buf(nw), b = random_buf(g.oc), dout = random_buf(nout);
-  std::vector<double> out(size_t(nout), 0.0), dx(size_t(nx), 0.0), dw(size_t(nw), 0.0), db(size_t(g.oc), 0.0);
+  auto zeros = [](int64_t n) { return std::vector<double>(static_cast<size_t>(n), 0.0); };
+  std::vector<double> out = zeros(nout), dx = zeros(nx), dw = zeros(nw), db = zeros(g.oc);
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t o = 0; o < g.oc; ++o)
       for (int64_t oh = 0; oh < g.oh; ++oh)
@@ -108,7 +109,8 @@ void test_conv(int iter, const ng::ConvGeom& g) {
 void test_pool(int iter, const ng::ConvGeom& g) {
   const int64_t nx = g.n * g.c * g.h * g.w, P = g.oh * g.ow, nout = g.n * g.c * P;
   Buf x = random_buf(nx), dout = random_buf(nout);
-  std::vector<double> mx(size_t(nout)), av(size_t(nout)), dav(size_t(nx), 0.0), dmx(size_t(nx), 0.0);
+  auto zeros = [](int64_t n) { return std::vector<double>(static_cast<size_t>(n), 0.0); };
+  std::vector<double> mx = zeros(nout), av = zeros(nout), dav = zeros(nx), dmx = zeros(nx);
   for (int64_t pl = 0; pl < g.n * g.c; ++pl)
     for (int64_t oh = 0; oh < g.oh; ++oh)
       for (int64_t ow = 0; ow < g.ow; ++ow) {
@@ -147,7 +149,8 @@ void test_pool(int iter, const ng::ConvGeom& g) {
 void test_batchnorm(int iter, int64_t N, int64_t C, int64_t L) {
   const int64_t nx = N * C * L;
   Buf x = random_buf(nx), dout = random_buf(nx), gamma = random_buf(C), beta = random_buf(C);
-  std::vector<double> mean(size_t(C)), var(size_t(C));
+  auto zeros = [](int64_t n) { return std::vector<double>(static_cast<size_t>(n), 0.0); };
+  std::vector<double> mean = zeros(C), var = zeros(C);
   for (int64_t c = 0; c < C; ++c) {
     double s = 0, q = 0;
     for (int64_t n = 0; n < N; ++n)
@@ -163,7 +166,7 @@ void test_batchnorm(int iter, int64_t N, int64_t C, int64_t L) {
   check_close("batchnorm_stats mean", m.data(), mean, 1e-5, iter);
   check_close("batchnorm_stats var", v.data(), var, 1e-5, iter);
   for (int64_t c = 0; c < C; ++c) inv.data()[c] = float(1.0 / std::sqrt(var[size_t(c)] + 1e-5));
-  std::vector<double> y(size_t(nx)), gx(size_t(nx)), gg(size_t(C), 0.0), gb(size_t(C), 0.0);
+  std::vector<double> y = zeros(nx), gx = zeros(nx), gg = zeros(C), gb = zeros(C);
   for (int64_t c = 0; c < C; ++c) {
     const double is = inv.data()[c], mu = m.data()[c];
     for (int64_t n = 0; n < N; ++n)
