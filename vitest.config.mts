@@ -32,7 +32,7 @@ export default defineConfig({
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
       ...lowerIsas().map((isa) => ({
         extends: true as const,
-        test: { name: `isa-${isa}`, include: ['test/kernels/**/*.test.ts', 'test/conformance/**/*.test.ts'], env: { NODEGRAD_ISA: isa } },
+        test: { name: `isa-${isa}`, include: ['test/kernels/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/conv/kernels.test.ts'], env: { NODEGRAD_ISA: isa } },
       })),
     ],
   },
