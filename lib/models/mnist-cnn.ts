@@ -1,5 +1,5 @@
 import { Flatten, Linear, ReLU, Sequential } from '../nn/index.js';
-import { BatchNorm2d } from '../nn/batchnorm2d.js';
+import { BatchNorm2d } from '../nn/norm.js';
 import { Conv2d } from '../nn/conv.js';
 import { MaxPool2d } from '../nn/pool.js';
 

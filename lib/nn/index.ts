@@ -3,7 +3,7 @@ export { Module, Parameter, type StateDict, type LoadStateDictOptions, type Load
 export {
   Linear, Sequential, Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout, type LinearOptions,
 } from './layers.js';
-export { LayerNorm, BatchNorm1d, type LayerNormOptions, type BatchNormOptions } from './norm.js';
+export { LayerNorm, BatchNorm1d, BatchNorm2d, type LayerNormOptions, type BatchNormOptions, type BatchNorm2dOptions } from './norm.js';
 export { Embedding } from './embedding.js';
 export { linear, type LinearActivation } from './fused-linear.js';
 export * as functional from './functional.js';
@@ -11,4 +11,3 @@ export * as init from './init.js';
 export * as utils from './utils.js';
 export { Conv2d, type Conv2dLayerOptions } from './conv.js';
 export { MaxPool2d, AvgPool2d, type Pool2dLayerOptions } from './pool.js';
-export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm2d.js';

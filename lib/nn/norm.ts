@@ -1,8 +1,8 @@
-/** LayerNorm and BatchNorm1d, composed from differentiable ops (their gradients follow). */
-import { noGrad } from '../autograd.js';
+/** LayerNorm (composed from differentiable ops) and BatchNorm1d/2d (one set of fused batch-norm kernels). */
 import { Tensor } from '../tensor.js';
-import { add, div, mean, mul, reshape, sqrt, square, sub, transpose } from '../ops/index.js';
+import { add, div, mean, mul, reshape, sqrt, square, sub } from '../ops/index.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
+import { batchNormNamed } from '../ops/batchnorm.js';
 import { Module, Parameter } from './module.js';
 
 export interface LayerNormOptions {
@@ -58,16 +58,17 @@ export interface BatchNormOptions {
   momentum?: number;
   /** learn weight (init 1) and bias (init 0); default true */
   affine?: boolean;
-  /** keep running mean/var for eval mode (default true) */
+  /** keep running mean/var for eval mode (default true); false: batch statistics in eval too */
   trackRunningStats?: boolean;
 }
 
 /**
- * Batch normalisation over [N, C] or [N, C, L] inputs per channel C. Training uses the batch's mean and
- * biased variance and updates the running statistics with the unbiased variance (PyTorch); eval uses
- * the running statistics. Buffers: running_mean, running_var, num_batches_tracked (PyTorch names).
+ * Per-channel batch normalisation of [N, C, ...] inputs, shared by BatchNorm1d and BatchNorm2d (one
+ * set of fused kernels: statistics, normalise+affine, backward). Training normalises with the batch
+ * mean and biased variance and updates the running statistics with the unbiased variance (PyTorch);
+ * eval uses the running statistics. Buffers: running_mean, running_var, num_batches_tracked.
  */
-export class BatchNorm1d extends Module {
+abstract class BatchNormNd extends Module {
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number;
@@ -77,12 +78,15 @@ export class BatchNorm1d extends Module {
   readonly runningVar: Tensor | null;
   readonly numBatchesTracked: Tensor | null;
 
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(numFeatures: number, opts: BatchNormOptions, private readonly layer: string) {
     super();
-    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new RangeError(`BatchNorm1d: numFeatures must be a positive integer, got ${String(numFeatures)}`);
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) {
+      throw new RangeError(`${layer}: numFeatures must be a positive integer, got ${String(numFeatures)}`);
+    }
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
+    if (!(this.eps > 0)) throw new RangeError(`${layer}: eps must be positive, got ${this.eps}`);
     const affine = opts.affine ?? true;
     this.weight = affine ? new Parameter(new Float32Array(numFeatures).fill(1), [numFeatures]) : null;
     this.bias = affine ? new Parameter(new Float32Array(numFeatures), [numFeatures]) : null;
@@ -98,41 +102,18 @@ export class BatchNorm1d extends Module {
     }
   }
 
+  /** Throws naming the layer when x is not an input this layer takes. */
+  protected abstract checkInput(x: Tensor): void;
+
   forward(x: Tensor): Tensor {
-    const C = this.numFeatures;
-    if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== C) {
-      throw new Error(`BatchNorm1d: expected input [N, ${C}] or [N, ${C}, L], got ${fmtShape(x.shape)}`);
-    }
-    // channels last: [rows, C]
-    const x2 = x.ndim === 2 ? x : reshape(transpose(x, 1, 2), [-1, C]);
-    const rows = x2.shape[0];
-    let y: Tensor;
-    if (this.training || this.runningMean === null) {
-      if (rows <= 1) throw new Error(`BatchNorm1d: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
-      const mu = mean(x2, 0, true);
-      const xc = sub(x2, mu);
-      const v = mean(square(xc), 0, true);
-      y = div(xc, sqrt(add(v, this.eps)));
-      if (this.training && this.runningMean !== null) {
-        const m = this.momentum;
-        const unbias = rows / (rows - 1);
-        const rm = this.runningMean.data;
-        const rv = this.runningVar!.data;
-        for (let c = 0; c < C; c++) {
-          rm[c] = (1 - m) * rm[c] + m * mu.data[c];
-          rv[c] = (1 - m) * rv[c] + m * v.data[c] * unbias;
-        }
-        this.numBatchesTracked!.data[0] += 1;
-      }
-    } else {
-      const rm = this.runningMean;
-      const rv = this.runningVar!;
-      const inv = noGrad(() => sqrt(add(rv, this.eps)));
-      y = div(sub(x2, rm), inv);
-    }
-    if (this.weight !== null) y = mul(y, this.weight);
-    if (this.bias !== null) y = add(y, this.bias);
-    if (x.ndim === 3) y = transpose(reshape(y, [x.shape[0], x.shape[2], C]), 1, 2);
+    if (!(x instanceof Tensor)) throw new TypeError(`${this.layer}: expected a Tensor input`);
+    this.checkInput(x);
+    const useBatch = this.training || this.runningMean === null;
+    const y = batchNormNamed(
+      x, this.runningMean, this.runningVar, this.weight, this.bias,
+      { training: useBatch, momentum: this.momentum, eps: this.eps }, this.layer,
+    );
+    if (this.training && this.numBatchesTracked !== null) this.numBatchesTracked.data[0] += 1;
     return y;
   }
 
@@ -140,3 +121,31 @@ export class BatchNorm1d extends Module {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.weight !== null}`;
   }
 }
+
+/** Batch normalisation over [N, C] or [N, C, L] inputs per channel C. */
+export class BatchNorm1d extends BatchNormNd {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super(numFeatures, opts, 'BatchNorm1d');
+  }
+  protected checkInput(x: Tensor): void {
+    const C = this.numFeatures;
+    if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== C) {
+      throw new Error(`BatchNorm1d: expected input [N, ${C}] or [N, ${C}, L], got ${fmtShape(x.shape)}`);
+    }
+  }
+}
+
+/** Batch normalisation of NCHW input per channel. */
+export class BatchNorm2d extends BatchNormNd {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super(numFeatures, opts, 'BatchNorm2d');
+  }
+  protected checkInput(x: Tensor): void {
+    const C = this.numFeatures;
+    if (x.ndim !== 4) throw new Error(`BatchNorm2d: expected a 4-D input [N, ${C}, H, W], got ${fmtShape(x.shape)}`);
+    if (x.shape[1] !== C) throw new Error(`BatchNorm2d: expected input with ${C} channels, got ${fmtShape(x.shape)}`);
+  }
+}
+
+/** BatchNorm2d takes the same options as BatchNorm1d. */
+export type BatchNorm2dOptions = BatchNormOptions;

@@ -8,7 +8,7 @@ import { avgPool2d, conv2d, maxPool2d } from '../../lib/ops/conv.js';
 import { batchNorm } from '../../lib/ops/batchnorm.js';
 import { Conv2d } from '../../lib/nn/conv.js';
 import { AvgPool2d, MaxPool2d } from '../../lib/nn/pool.js';
-import { BatchNorm2d } from '../../lib/nn/batchnorm2d.js';
+import { BatchNorm2d } from '../../lib/nn/norm.js';
 import { Tensor } from '../../lib/tensor.js';
 import { randData } from '../helpers/random.js';
 import { mnistCnn } from '../../lib/models/mnist-cnn.js';
