@@ -5,7 +5,7 @@
     "cflags!": ["-fno-exceptions", "-O2"],
     "cflags_cc": ["-std=c++17", "-fexceptions"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODEGRAD_VERSION=\"<!(node scripts/gyp-sources.cjs --version)\""],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "NODEGRAD_VERSION=\"<!(node scripts/gyp-sources.cjs --version)\""],
     "xcode_settings": {
       "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
       "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

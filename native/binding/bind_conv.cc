@@ -6,6 +6,7 @@
 #include <string>
 
 #include "args.h"
+#include "function.h"
 #include "bindings.h"
 #include "conv.h"
 
@@ -258,15 +259,15 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_conv(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
-  exports.Set("conv2dBackward", Napi::Function::New(env, Conv2dBackward, "conv2dBackward"));
-  exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
-  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
-  exports.Set("avgPool2d", Napi::Function::New(env, AvgPool2d, "avgPool2d"));
-  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward, "avgPool2dBackward"));
-  exports.Set("batchNormStats", Napi::Function::New(env, BatchNormStats, "batchNormStats"));
-  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward, "batchNormForward"));
-  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward, "batchNormBackward"));
+  exports.Set("conv2d", function(env, "conv2d", Conv2d));
+  exports.Set("conv2dBackward", function(env, "conv2dBackward", Conv2dBackward));
+  exports.Set("maxPool2d", function(env, "maxPool2d", MaxPool2d));
+  exports.Set("maxPool2dBackward", function(env, "maxPool2dBackward", MaxPool2dBackward));
+  exports.Set("avgPool2d", function(env, "avgPool2d", AvgPool2d));
+  exports.Set("avgPool2dBackward", function(env, "avgPool2dBackward", AvgPool2dBackward));
+  exports.Set("batchNormStats", function(env, "batchNormStats", BatchNormStats));
+  exports.Set("batchNormForward", function(env, "batchNormForward", BatchNormForward));
+  exports.Set("batchNormBackward", function(env, "batchNormBackward", BatchNormBackward));
 }
 
 }  // namespace ngb

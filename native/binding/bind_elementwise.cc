@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "args.h"
+#include "function.h"
 #include "bindings.h"
 #include "elementwise.h"
 
@@ -409,7 +410,7 @@ void RmspropStep(const Info& info) {
 }  // namespace
 
 void register_elementwise(Napi::Env env, Napi::Object exports) {
-  auto add = [&](const char* name, void (*f)(const Info&)) { exports.Set(name, Napi::Function::New(env, f, name)); };
+  auto add = [&](const char* name, void (*f)(const Info&)) { exports.Set(name, function(env, name, f)); };
   add("unary", Unary);
   add("unaryBackward", UnaryBackward);
   add("binary", Binary);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "args.h"
+#include "function.h"
 #include "bindings.h"
 #include "gemm.h"
 
@@ -92,8 +93,8 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_gemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
-  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak, "fmaPeak"));
+  exports.Set("gemm", function(env, "gemm", Gemm));
+  exports.Set("fmaPeak", function(env, "fmaPeak", FmaPeak));
 }
 
 }  // namespace ngb

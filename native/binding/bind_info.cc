@@ -1,5 +1,6 @@
 // nativeInfo / thread count: what the addon runs on.
 #include "args.h"
+#include "function.h"
 #include "bindings.h"
 #include "cpu_features.h"
 #include "kernel_table.h"
@@ -44,9 +45,9 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_info(Napi::Env env, Napi::Object exports) {
-  exports.Set("nativeInfo", Napi::Function::New(env, NativeInfo, "nativeInfo"));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
-  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("nativeInfo", function(env, "nativeInfo", NativeInfo));
+  exports.Set("setNumThreads", function(env, "setNumThreads", SetNumThreads));
+  exports.Set("getNumThreads", function(env, "getNumThreads", GetNumThreads));
 }
 
 }  // namespace ngb

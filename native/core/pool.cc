@@ -89,7 +89,7 @@ void maxpool2d_backward(float* dx, const float* dout, const int32_t* idx, const 
   const int64_t HW = g.h * g.w, OP = g.oh * g.ow;
   for_planes(g, [&](int64_t pl) {
     float* dp = dx + pl * HW;
-    std::memset(dp, 0, size_t(HW) * sizeof(float));
+    if (HW > 0) std::memset(dp, 0, size_t(HW) * sizeof(float));  // dx may be null when HW = 0
     const float* d = dout + pl * OP;
     const int32_t* ip = idx + pl * OP;
     // indices come from the caller: out-of-plane ones are skipped, never written
@@ -128,7 +128,7 @@ void avgpool2d_backward(float* dx, const float* dout, const ConvGeom& g) noexcep
   const float inv = 1.0f / float(g.kh * g.kw);
   for_planes(g, [&](int64_t pl) {
     float* dp = dx + pl * HW;
-    std::memset(dp, 0, size_t(HW) * sizeof(float));
+    if (HW > 0) std::memset(dp, 0, size_t(HW) * sizeof(float));  // dx may be null when HW = 0
     const float* d = dout + pl * OP;
     for (int64_t oh = 0; oh < g.oh; ++oh) {
       for (int64_t ow = 0; ow < g.ow; ++ow) {

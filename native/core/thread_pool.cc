@@ -43,10 +43,13 @@ struct Pool {
   std::atomic<int> helpers_out{0};
   std::atomic<uint64_t> generation{0};
 
+  // Called by the caller holding run_mu, before it publishes the next job: a new helper starts from
+  // the current generation, so it never mistakes the previous job for a new one.
   void ensure_threads(int n) {
     while (int(threads.size()) < n - 1) {
       int tid = int(threads.size()) + 1;
-      threads.emplace_back([this, tid] { worker(tid); });
+      uint64_t start = generation.load(std::memory_order_acquire);
+      threads.emplace_back([this, tid, start] { worker(tid, start); });
       threads.back().detach();
     }
   }
@@ -60,8 +63,7 @@ struct Pool {
     }
   }
 
-  void worker(int tid) {
-    uint64_t seen = 0;
+  void worker(int tid, uint64_t seen) {
     for (;;) {
       // Spin a little (back-to-back kernels find us awake), then sleep.
       auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
@@ -87,12 +89,20 @@ struct Pool {
   }
 
   void run(int n, TaskFn f, void* c) {
-    std::unique_lock<std::mutex> run_lk(run_mu, std::try_to_lock);
+    // A task that itself calls parallel_run (nested region) runs serially: run_mu is not recursive.
+    thread_local bool inside = false;
     int want = wanted.load(std::memory_order_relaxed);
-    if (!run_lk.owns_lock() || want <= 1) {  // busy elsewhere, or single-threaded
+    std::unique_lock<std::mutex> run_lk;
+    if (!inside && want > 1) run_lk = std::unique_lock<std::mutex>(run_mu, std::try_to_lock);
+    if (!run_lk.owns_lock()) {  // nested, busy elsewhere, or single-threaded
       for (int t = 0; t < n; ++t) f(c, t, 0);
       return;
     }
+    struct Inside {
+      bool& flag;
+      explicit Inside(bool& f) : flag(f) { flag = true; }
+      ~Inside() { flag = false; }
+    } mark(inside);
     ensure_threads(want);
     {
       std::lock_guard<std::mutex> lk(mu);
