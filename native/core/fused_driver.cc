@@ -49,7 +49,16 @@ template <class F>
 void for_tensor_ranges(const TensorList& t, F&& f) {
   int64_t total = 0;
   for (int i = 0; i < t.count; ++i) total += t.n[i];
-  ew_parallel_chunks(total, 32 * 1024, [&](int64_t b, int64_t e) {
+  // One range per thread (not the usual 4): an optimizer step is bandwidth-bound, and with as many
+  // ranges as threads each thread tends to get the same range every step, so its share of the state
+  // stays in its own L2 between steps (235k-param Adam on 2 threads: 102 → 94 µs).
+  int nt = num_threads();
+  int64_t tasks = total / (32 * 1024);
+  if (tasks > nt) tasks = nt;
+  if (tasks < 1) tasks = 1;
+  int64_t chunk = ((total + tasks - 1) / tasks + 63) / 64 * 64;
+  parallel_for(int(tasks), [&](int task, int) {
+    int64_t b = int64_t(task) * chunk, e = b + chunk < total ? b + chunk : total;
     int64_t base = 0;
     for (int i = 0; i < t.count && base < e; ++i) {
       int64_t lo = b > base ? b - base : 0, hi = e - base < t.n[i] ? e - base : t.n[i];
@@ -72,7 +81,7 @@ void ew_adam_step(const TensorList& t, double lr, double beta1, double beta2, do
   c.eps = float(eps);
   c.weight_decay = float(weight_decay);
   c.step_size = float(lr / (1.0 - std::pow(beta1, double(step))));
-  c.bc2_sqrt = float(std::sqrt(1.0 - std::pow(beta2, double(step))));
+  c.inv_bc2_sqrt = float(1.0 / std::sqrt(1.0 - std::pow(beta2, double(step))));
   c.decay_factor = float(1.0 - lr * weight_decay);
   c.decoupled = decoupled;
   for_tensor_ranges(t, [&](int i, int64_t b, int64_t e) {

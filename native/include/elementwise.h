@@ -38,7 +38,7 @@ enum : int { kSum = 0, kMean, kRMax, kRMin, kArgmax, kArgmin, kSumSquares, kRedu
 struct AdamConsts {
   float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, weight_decay;
   float step_size;      // lr / (1 − β1^step)
-  float bc2_sqrt;       // sqrt(1 − β2^step)
+  float inv_bc2_sqrt;   // 1 / sqrt(1 − β2^step)
   float decay_factor;   // AdamW: 1 − lr·wd (p *= it first)
   bool decoupled;
 };

@@ -427,7 +427,7 @@ void test_optim(const Table& t, int64_t n, int shift, Rng& rng) {
       ng::AdamConsts c;
       c.beta1 = float(b1); c.beta2 = float(b2); c.one_minus_beta1 = float(1 - b1); c.one_minus_beta2 = float(1 - b2);
       c.eps = float(eps); c.weight_decay = float(wd); c.step_size = float(lr / (1 - std::pow(b1, step)));
-      c.bc2_sqrt = float(std::sqrt(1 - std::pow(b2, step))); c.decay_factor = float(1 - lr * wd); c.decoupled = decoupled;
+      c.inv_bc2_sqrt = float(1 / std::sqrt(1 - std::pow(b2, step))); c.decay_factor = float(1 - lr * wd); c.decoupled = decoupled;
       std::vector<double> mt(n);
       for (int64_t i = 0; i < n; ++i) {
         double pi = P[i] * (decoupled ? double(c.decay_factor) : 1.0);
@@ -436,7 +436,7 @@ void test_optim(const Table& t, int64_t n, int shift, Rng& rng) {
         double vi = double(c.beta2) * S2[i] + double(c.one_minus_beta2) * gi * gi;
         mt[i] = 3e-7 * (std::fabs(double(c.beta1) * S1[i]) + double(c.one_minus_beta1) * (std::fabs(g.p[i]) + std::fabs(double(c.weight_decay) * pi))) + 1e-12;
         S1[i] = mi; S2[i] = vi;
-        P[i] = pi - double(c.step_size) * (mi / (std::sqrt(vi) / double(c.bc2_sqrt) + double(c.eps)));
+        P[i] = pi - double(c.step_size) * (mi / (std::sqrt(vi) * double(c.inv_bc2_sqrt) + double(c.eps)));
       }
       t.k->adam(p.p, g.p, s1.p, s2.p, n, c);
       check_abs(std::string(t.name) + (decoupled ? " adamw m" : " adam m"), s1.p, S1.data(), n, mt.data());
@@ -480,6 +480,28 @@ void test_optim(const Table& t, int64_t n, int shift, Rng& rng) {
       }
       t.k->rmsprop(p.p, g.p, s1.p, s2.p, n, c);
       cmp(std::string(t.name) + " rmsprop mom=" + std::to_string(mom) + " step " + std::to_string(step), 0.5);
+    }
+  }
+  // Adam edge cases of the reciprocal path: g² overflows so v = +inf → the update is m/inf = 0 (p
+  // unchanged, as with a true division); a NaN gradient leaves NaN in p; zero gradient with zero state
+  // leaves p unchanged.
+  {
+    init();
+    for (int64_t i = 0; i < n; ++i) g.p[i] = i % 3 == 0 ? 1e30f : (i % 3 == 1 ? 0.0f : std::nanf(""));
+    std::vector<float> before(p.p, p.p + n);
+    ng::AdamConsts c;
+    c.beta1 = 0.9f; c.beta2 = 0.999f; c.one_minus_beta1 = 0.1f; c.one_minus_beta2 = 0.001f; c.eps = 1e-8f;
+    c.weight_decay = 0; c.step_size = 1e-2f; c.inv_bc2_sqrt = 1.0f / std::sqrt(0.001f); c.decay_factor = 1; c.decoupled = false;
+    t.k->adam(p.p, g.p, s1.p, s2.p, n, c);
+    for (int64_t i = 0; i < n; ++i) {
+      bool ok = i % 3 == 2 ? std::isnan(p.p[i]) : p.p[i] == before[size_t(i)];
+      if (!ok) {
+        ++g_fail;
+        std::printf("FAIL %s adam edge case i=%lld g=%g: p %g -> %g\n", t.name, (long long)i, double(g.p[i]),
+                    double(before[size_t(i)]), double(p.p[i]));
+        break;
+      }
+      ++g_checks;
     }
   }
 }

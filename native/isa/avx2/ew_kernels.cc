@@ -3,6 +3,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cmath>
 #include <cstdint>
+#include <immintrin.h>
 
 #include "elementwise.h"
 
