@@ -20,6 +20,8 @@ namespace {
 
 // Below this many flops per matrix one thread wins: fork/join costs a few µs (kernels.md §8.4).
 constexpr double kDefaultParallelMinFlops = 3.0e6;
+// Column chunk of a transposed B on the direct path (kc × this many floats of scratch per thread).
+constexpr int64_t kDirectTransNc = 512;
 
 struct Blocking {
   int64_t kc, mc, nc;
@@ -93,6 +95,25 @@ void gemm_rect(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, cons
     return;
   }
   const int act = g.epilogue;  // applied (with the bias) on the last K block only
+  if (use_direct && g.transB) {
+    // A·Bᵀ: each K block of B's rows [jc, jc + nb) is transposed into scratch (kb × nb) and
+    // streamed like a plain B. Chunks of kDirectTransNc columns keep the scratch L2-sized.
+    const int64_t nmax = std::min<int64_t>(kDirectTransNc, n1 - n0);
+    float* tb = scratch(tid, 0, bl.kc * nmax);
+    for (int64_t jc = n0; jc < n1; jc += nmax) {
+      const int64_t nb = std::min(nmax, n1 - jc);
+      for (int64_t pc = 0; pc < g.K; pc += bl.kc) {
+        const int64_t kb = std::min(bl.kc, g.K - pc);
+        const bool last = pc + kb == g.K;
+        k.transpose(x.B + jc * g.ldb + pc, g.ldb, nb, kb, tb, nb);
+        const float* asrc = g.transA ? x.A + pc * g.lda + m0 : x.A + m0 * g.lda + pc;
+        k.direct(g.transA, m1 - m0, nb, kb, asrc, g.lda, tb, nb, x.C + m0 * g.ldc + jc, g.ldc, g.alpha,
+                 pc == 0 ? g.beta : 1.0f, last && g.epilogue >= kEpiBias ? g.bias + jc : nullptr,
+                 last ? act : kEpiNone);
+      }
+    }
+    return;
+  }
   if (use_direct) {
     for (int64_t pc = 0; pc < g.K; pc += bl.kc) {
       const int64_t kb = std::min(bl.kc, g.K - pc);
@@ -169,7 +190,7 @@ void sgemm_run(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) n
   const Blocking bl = choose_blocking(k, cfg, g.K);
   // Depends on the shape only (never on threads), so the result is the same for any thread count
   // (and the direct path is bit-identical to the packed one anyway).
-  const bool use_direct = k.direct != nullptr && !g.transB &&
+  const bool use_direct = k.direct != nullptr && (!g.transB || k.transpose != nullptr) &&
                           (cfg.direct >= 0 ? cfg.direct > 0 : prefer_direct(g, bl));
   const int threads = cfg.threads > 0 ? cfg.threads : num_threads();
   const double min_flops = cfg.parallel_min_flops >= 0 ? cfg.parallel_min_flops : kDefaultParallelMinFlops;

@@ -46,6 +46,11 @@ struct GemmKernels {
   // In-place activation `act` (codes kEpiBiasGelu..kEpiBiasGeluTanh; others: no-op) of an m×n tile,
   // vectorised with the ISA's flags (the same functions the micro-kernels apply).
   void (*activate)(int act, float* C, int64_t ldc, int64_t m, int64_t n) noexcept;
+  // dst[c*ldd + r] = src[r*lds + c] for r < rows, c < cols, in SIMD register blocks; nullptr when the
+  // ISA has none. With it, a transposed B (A·Bᵀ: the Linear forward x·Wᵀ) takes the direct path too:
+  // each K block of B is transposed into scratch once and streamed like a plain B.
+  void (*transpose)(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst,
+                    int64_t ldd) noexcept;
 };
 
 NG_DECLARE_KERNEL_TABLE(GemmKernels, gemm_kernels)
@@ -77,7 +82,7 @@ struct GemmConfig {
   int threads = 0;               // 0: ng::num_threads()
   double parallel_min_flops = -1; // below this (2·M·N·K per matrix) stay on one thread; <0: default
   int64_t kc = 0, mc = 0, nc = 0;
-  int direct = -1;               // no-pack path (B not transposed): -1 by shape, 0 never, 1 always
+  int direct = -1;               // no-pack path: -1 by shape, 0 never, 1 always (transB needs transpose)
 };
 
 // The general entry: any kernel table (tests call each ISA's table directly).

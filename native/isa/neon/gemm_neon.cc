@@ -46,7 +46,7 @@ constexpr int kMR = 12, kNR = 8;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "neon", kMR, kNR, 256, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
-    nullptr, &activate_tile,
+    nullptr, &activate_tile, nullptr,
 };
 
 }  // namespace neon

@@ -33,7 +33,7 @@ constexpr int kMR = 4, kNR = 4;
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
     "scalar", kMR, kNR, 256, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
-    &direct_t<Traits, 4, 4, 4, 4>, &activate_tile,
+    &direct_t<Traits, 4, 4, 4, 4>, &activate_tile, nullptr,
 };
 
 }  // namespace scalar
