@@ -1,13 +1,16 @@
 // Conv2d forward/backward: im2col per image into per-thread scratch, then the packed SGEMM.
 //   forward  out[n] (oc×P)  = W (oc×CK) · cols (CK×P)              (C pre-filled with bias, beta 1)
-//   dweight  (oc×CK)       += dout[n] (oc×P) · rows (P×CK)          (im2row; per-part partial sums,
-//                                                                    reduced in order; pointwise:
+//   dweight  (oc×CK)       += dout[n] (oc×P) · rows (P×CK)          (im2row; per-chunk partial sums,
+//                                                                    reduced in chunk order; pointwise:
 //                                                                    dweightᵀ += x[n] · dout[n]ᵀ)
 //   dx[n]                   = col2im(Wᵀ (CK×oc) · dout[n] (oc×P))
 // With padding, each image is first copied into a zero-bordered plane so that im2col/im2row/col2im
-// are branch-free fixed-length row copies.
-// Images are split into min(threads, N) contiguous parts, one single-threaded GEMM per image; with
-// one part the GEMM threads itself. A 1×1, stride-1, unpadded conv skips im2col (cols = x[n]).
+// are branch-free fixed-length row copies. A 1×1, stride-1, unpadded conv skips im2col (cols = x[n]).
+// Every result is bit-identical whatever the thread count: out and dx are per image, and a GEMM's
+// result never depends on its thread split (gemm.cc); the backward pass cuts the batch into a number
+// of chunks fixed by the shapes alone (dweight_chunks), so dweight is summed in one order everywhere.
+// Forward: images split into min(threads, N) parts, one single-threaded GEMM per image; with one
+// part the GEMM threads itself.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -172,6 +175,25 @@ int parts_for(int64_t n) {
   return int(std::max<int64_t>(1, std::min<int64_t>(num_threads(), n)));
 }
 
+// Weight-gradient chunks: contiguous image ranges, each summed into its own partial dweight, then
+// the partials added in chunk order. The count depends on N and the weight size only — never on
+// the thread count — so each dweight element is the same float sum on 1 or 64 threads. 16 chunks
+// keep 2–16 threads busy (tasks are pulled dynamically); the memory cap bounds the partials for
+// large weights (512×4608 gets one chunk, where each GEMM is big enough to thread itself).
+constexpr int64_t kMaxChunks = 16;
+constexpr int64_t kMaxPartialFloats = int64_t(4) << 20;  // 16 MiB of partial sums
+// Below about this many flops a GEMM runs on one thread anyway (gemm.cc kDefaultParallelMinFlops).
+constexpr double kGemmParallelMinFlops = 3.0e6;
+
+int64_t dweight_chunks(int64_t n, int64_t weight_floats) {
+  const int64_t by_memory = kMaxPartialFloats / std::max<int64_t>(weight_floats, 1);
+  return std::max<int64_t>(1, std::min({n, kMaxChunks, by_memory}));
+}
+
+// Elements of dweight per reduction task: a fixed block (16 KiB of each partial) so that the
+// reduction is cache-friendly and its split, too, is independent of the thread count.
+constexpr int64_t kReduceBlock = 4096;
+
 }  // namespace
 
 void conv2d_forward(float* out, const float* x, const float* weight, const float* bias,
@@ -234,40 +256,51 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
   }
   // below, every image of dx is overwritten (beta-0 GEMM or a zeroed plane + col2im)
 
-  int parts = parts_for(g.n);
-  // Each part accumulates dweightᵀ (CK×oc) in its own buffer; transposed and summed in part order.
-  std::unique_ptr<float[]> partial;
-  if (dweight != nullptr) {
-    partial.reset(new (std::nothrow) float[size_t(parts * O * CK)]);
-    if (!partial && parts > 1) {
-      parts = 1;
-      partial.reset(new (std::nothrow) float[size_t(O * CK)]);
-    }
-    if (!partial) dweight = nullptr;  // out of memory: leave the zeroed gradient (cannot throw here)
-  }
-  const int gemm_threads = parts == 1 ? 0 : 1;
-  const bool pointwise = is_pointwise(g);
-  const bool pad = has_pad(g);
-  const int64_t padded = g.c * padded_h(g) * padded_w(g);
   // Weight gradient orientation: dweightᵀ = cols · doutᵀ (im2col; only the small dout packs
   // transposed; pointwise convs, where cols = x) or dweight = dout · rows (im2row; plain GEMM).
   // Measured on the Xeon (AVX-512, 12×32 tiles): dweight = dout · rows through the no-pack direct
   // path beats the packed NT product for both MNIST convs (conv 16→32: 4.4 vs 5.5 ms per batch of
   // 64), so im2row is used whenever a patch matrix is needed.
+  const bool pointwise = is_pointwise(g);
   const bool use_rows = !pointwise;
-  parallel_for(parts, [&](int task, int tid) {
-    const int64_t n0 = g.n * task / parts, n1 = g.n * (task + 1) / parts;
+  const int64_t WS = O * CK;
+  // Chunk c sums images [N·c/chunks, N·(c+1)/chunks) into slab(c): dweight itself for chunk 0 with
+  // use_rows (same layout), else a partial buffer (dweightᵀ for pointwise convs).
+  int64_t chunks = dweight != nullptr ? dweight_chunks(g.n, WS) : std::min<int64_t>(g.n, kMaxChunks);
+  std::unique_ptr<float[]> partial;
+  if (dweight != nullptr) {
+    const int64_t own = use_rows ? chunks - 1 : chunks;  // slabs needing a buffer
+    if (own > 0) partial.reset(new (std::nothrow) float[size_t(own * WS)]);
+    if (own > 0 && !partial && chunks > 1) {
+      // Out of memory: one chunk (a different, but still thread-count-independent, summation order).
+      chunks = 1;
+      if (!use_rows) partial.reset(new (std::nothrow) float[size_t(WS)]);
+    }
+    if (!use_rows && !partial) dweight = nullptr;  // leave the zeroed gradient (cannot throw here)
+  }
+  auto slab = [&](int64_t c) -> float* {
+    if (use_rows) return c == 0 ? dweight : partial.get() + (c - 1) * WS;
+    return partial.get() + c * WS;
+  };
+  // Chunks run in parallel with single-threaded GEMMs, unless there are fewer chunks than threads
+  // and the GEMMs are big enough to thread themselves (either way the same arithmetic).
+  const int threads = num_threads();
+  const double gemm_flops = 2.0 * double(O) * double(CK) * double(P);
+  const bool across_chunks = chunks > 1 && (chunks >= threads || gemm_flops < kGemmParallelMinFlops);
+  const int gemm_threads = across_chunks ? 1 : 0;  // 0: the GEMM's own default
+  const bool pad = has_pad(g);
+  const int64_t padded = g.c * padded_h(g) * padded_w(g);
+  auto run_chunk = [&](int task, int tid) {
+    const int64_t n0 = g.n * task / chunks, n1 = g.n * (task + 1) / chunks;
     // slot cols: cols (CK×P) + the padded input plane; slot dcols: dcols (CK×P) + the padded dx plane
     float* cols = (dweight != nullptr && !pointwise) ? scratch(tid, kSlotCols, CK * P + (pad ? padded : 0)) : nullptr;
     float* dcols = (dx != nullptr && !pointwise) ? scratch(tid, kSlotDcols, CK * P + (pad ? padded : 0)) : nullptr;
     float* xp = (cols != nullptr && pad) ? cols + CK * P : nullptr;
     float* dxp = (dcols != nullptr && pad) ? dcols + CK * P : nullptr;
-    float* dwt = dweight == nullptr ? nullptr : partial.get() + task * O * CK;
+    float* dwt = dweight == nullptr ? nullptr : slab(task);
     for (int64_t n = n0; n < n1; ++n) {
       const float* d = dout + n * O * P;
       if (dwt != nullptr) {
-        // dweightᵀ (CK×oc) += cols (CK×P) · dout[n]ᵀ: A packs from plain rows, only the small dout is
-        // packed transposed (measured faster than dout · colsᵀ, and than im2row + a plain GEMM)
         const float beta = n == n0 ? 0.0f : 1.0f;
         const float* xn = x + n * img;
         if (pad && !pointwise) {
@@ -278,12 +311,8 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
           im2row(xn, cols, g);
           run_gemm(false, false, O, CK, P, d, P, cols, CK, beta, dwt, CK, gemm_threads);
         } else {
-          const float* A = xn;
-          if (!pointwise) {
-            im2col(A, cols, g);
-            A = cols;
-          }
-          run_gemm(false, true, CK, O, P, A, P, d, P, beta, dwt, O, gemm_threads);
+          // dweightᵀ (CK×oc) += x[n] (CK×P) · dout[n]ᵀ: only the small dout packs transposed
+          run_gemm(false, true, CK, O, P, xn, P, d, P, beta, dwt, O, gemm_threads);
         }
       }
       if (dx != nullptr) {
@@ -303,17 +332,39 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
         }
       }
     }
-  });
-  if (dweight != nullptr) {
-    for (int64_t o = 0; o < O; ++o) {
-      for (int64_t r = 0; r < CK; ++r) {
-        // partials hold dweight (oc×CK) with use_rows, dweightᵀ (CK×oc) otherwise
-        const size_t at = use_rows ? size_t(o * CK + r) : size_t(r * O + o);
-        float v = partial[at];
-        for (int p = 1; p < parts; ++p) v += partial[size_t(p * O * CK) + at];
-        dweight[o * CK + r] = v;
+  };
+  if (across_chunks) {
+    parallel_for(int(chunks), [&](int task, int tid) { run_chunk(task, tid); });
+  } else {
+    for (int64_t c = 0; c < chunks; ++c) run_chunk(int(c), 0);
+  }
+  if (dweight == nullptr || (use_rows && chunks == 1)) return;  // chunk 0 wrote dweight directly
+  // dweight = slab(0) + slab(1) + … + slab(chunks−1), left to right for every element; blocks of
+  // elements (rows of dweight for the transposed partials) are independent tasks.
+  if (use_rows) {
+    const int64_t blocks = (WS + kReduceBlock - 1) / kReduceBlock;
+    parallel_for(int(blocks), [&](int task, int) {
+      const int64_t e0 = task * kReduceBlock, e1 = std::min(WS, e0 + kReduceBlock);
+      float* __restrict dst = dweight;
+      for (int64_t c = 1; c < chunks; ++c) {
+        const float* __restrict src = slab(c);
+        for (int64_t e = e0; e < e1; ++e) dst[e] += src[e];
       }
-    }
+    });
+  } else {
+    const int64_t rows_per = std::max<int64_t>(1, kReduceBlock / std::max<int64_t>(CK, 1));
+    const int64_t blocks = (O + rows_per - 1) / rows_per;
+    parallel_for(int(blocks), [&](int task, int) {
+      const int64_t o1 = std::min(O, (task + 1) * rows_per);
+      for (int64_t o = task * rows_per; o < o1; ++o) {
+        for (int64_t r = 0; r < CK; ++r) {
+          const size_t at = size_t(r * O + o);
+          float v = partial[at];
+          for (int64_t c = 1; c < chunks; ++c) v += partial[size_t(c * WS) + at];
+          dweight[o * CK + r] = v;
+        }
+      }
+    });
   }
 }
 

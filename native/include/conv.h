@@ -18,7 +18,7 @@ struct ConvGeom {
 void conv2d_forward(float* out, const float* x, const float* weight, const float* bias,
                     const ConvGeom& g) noexcept;
 // Each non-null output overwritten: dx [N, C, H, W], dweight [oc, C, kh, kw], dbias [oc].
-// Results are deterministic for a given thread count.
+// Results are bit-identical whatever the thread count (the batch is chunked by shape alone).
 void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
                      const float* weight, const ConvGeom& g) noexcept;
 
