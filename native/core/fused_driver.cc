@@ -3,6 +3,9 @@
 // one fork/join per step, balanced, and element-wise (so thread-count independent).
 #include <cmath>
 #include <cstring>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 
 #include "elementwise.h"
 #include "ew_parallel.h"
@@ -44,6 +47,36 @@ void ew_scatter_add_rows(const float* dout, const int32_t* idx, float* dtable, i
 
 namespace {
 
+// Optimizer updates run with denormals flushed to zero (inputs and results), restored afterwards:
+// Adam's first moment decays by β1 every step where a weight's gradient is zero (MNIST border
+// pixels), reaching the denormal range after a few hundred steps, and every denormal operand costs a
+// microcode assist (~100 cycles). Measured: a 235k-parameter Adam step whose m was 21% denormal
+// took 811 µs instead of 148 µs. Values below 2^-126 become 0 — as torch.set_flush_denormal(True).
+class FlushDenormals {
+ public:
+  FlushDenormals() noexcept {
+#if defined(__x86_64__) || defined(_M_X64)
+    saved_ = _mm_getcsr();
+    _mm_setcsr(saved_ | 0x8040u);  // FTZ (bit 15) | DAZ (bit 6)
+#elif defined(__aarch64__)
+    saved_ = __builtin_aarch64_get_fpcr();
+    __builtin_aarch64_set_fpcr(saved_ | (1u << 24));  // FZ
+#endif
+  }
+  ~FlushDenormals() {
+#if defined(__x86_64__) || defined(_M_X64)
+    _mm_setcsr(saved_);
+#elif defined(__aarch64__)
+    __builtin_aarch64_set_fpcr(saved_);
+#endif
+  }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned saved_ = 0;
+};
+
 // f(tensor, begin, end) over the elements of all tensors, split into equal global ranges.
 template <class F>
 void for_tensor_ranges(const TensorList& t, F&& f) {
@@ -59,6 +92,7 @@ void for_tensor_ranges(const TensorList& t, F&& f) {
   int64_t chunk = ((total + tasks - 1) / tasks + 63) / 64 * 64;
   parallel_for(int(tasks), [&](int task, int) {
     int64_t b = int64_t(task) * chunk, e = b + chunk < total ? b + chunk : total;
+    FlushDenormals ftz;
     int64_t base = 0;
     for (int i = 0; i < t.count && base < e; ++i) {
       int64_t lo = b > base ? b - base : 0, hi = e - base < t.n[i] ? e - base : t.n[i];
