@@ -5,7 +5,8 @@
  *   const { x, y } = ng.data.mnist({ split: 'train' });   // x: Tensor [60000,1,28,28] in [0,1]
  *   ng.data.mnist({ split: 'test', flatten: true, normalize: true }); // [10000,784], (p−0.1307)/0.3081
  *
- * Labels are an Int32Array (0..9). `x`/`y` are the same objects as `images`/`labels`. Results are
+ * Labels are an Int32Array (0..9). `x`/`y` are the same objects as `images`/`labels`. The result is
+ * also a TensorDataset (`length`, `get(i)`), so it goes straight into a DataLoader or `ng.fit`. Results are
  * cached per (folder, split, flatten, normalize): a second call returns the same tensors (do not
  * write into their data). `dir` points at another folder holding the four standard IDX files
  * (`train-images-idx3-ubyte`, …, optionally `.gz`).
@@ -14,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { Tensor } from '../tensor.js';
+import { TensorDataset } from './dataset.js';
 import { readIdx } from './idx.js';
 
 export interface MnistOptions {
@@ -33,6 +35,23 @@ export interface MnistSplit {
   x: Tensor;
   /** Same object as `labels`. */
   y: Int32Array;
+  /** Number of examples (60000 train, 10000 test): the split is also a dataset. */
+  readonly length: number;
+  /** The i-th [image, label] (Dataset interface: pass the split to DataLoader or ng.fit directly). */
+  get(i: number): [Tensor, number | Tensor];
+}
+
+/** An MNIST split: a TensorDataset (length, get, DataLoader-ready) that also names its parts. */
+class MnistDataset extends TensorDataset implements MnistSplit {
+  readonly images: Tensor;
+  readonly labels: Int32Array;
+  readonly y: Int32Array;
+  constructor(images: Tensor, labels: Int32Array) {
+    super(images, labels);
+    this.images = images;
+    this.labels = labels;
+    this.y = labels;
+  }
 }
 
 export const MNIST_MEAN = 0.1307;
@@ -115,7 +134,7 @@ export function mnist(opts: MnistOptions = {}): MnistSplit {
   if (hit !== undefined) return hit;
   const { pixels, labels, n } = load(dir, split, normalize);
   const images = new Tensor(pixels, flatten ? [n, 784] : [n, 1, 28, 28]);
-  const result: MnistSplit = { images, labels, x: images, y: labels };
+  const result: MnistSplit = new MnistDataset(images, labels);
   resultCache.set(key, result);
   return result;
 }

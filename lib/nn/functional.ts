@@ -95,8 +95,15 @@ export function l1Loss(pred: Tensor, target: Target, o?: LossOptions): Tensor {
   });
 }
 
-/** Huber: ½d² for |d| ≤ delta, delta·(|d| − ½delta) beyond (PyTorch's huber_loss; delta defaults to 1). */
-export function huberLoss(pred: Tensor, target: Target, delta = 1, o?: LossOptions): Tensor {
+/**
+ * Huber: ½d² for |d| ≤ delta, delta·(|d| − ½delta) beyond (PyTorch's huber_loss; delta defaults to 1).
+ * `huberLoss(p, t, delta, {reduction})`, or the options in third place: `huberLoss(p, t, {reduction, delta})`.
+ */
+export function huberLoss(pred: Tensor, target: Target, delta: number | (LossOptions & { delta?: number }) = 1, o?: LossOptions): Tensor {
+  if (delta !== null && typeof delta === 'object') {
+    o = delta;
+    delta = delta.delta ?? 1;
+  }
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
   return pointwise('huberLoss', pred, target, o, (p, t, r) => {
     const d = p - t;

@@ -49,8 +49,10 @@ export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
 
-  constructor(optimizer: Optimizer, o: { stepSize: number; gamma?: number }) {
+  /** `new StepLR(opt, {stepSize, gamma})`, or PyTorch's positional `new StepLR(opt, stepSize, gamma)`. */
+  constructor(optimizer: Optimizer, o: { stepSize: number; gamma?: number } | number, gamma?: number) {
     super(optimizer);
+    if (typeof o === 'number') o = { stepSize: o, gamma };
     if (!o || !Number.isInteger(o.stepSize) || o.stepSize < 1) throw new RangeError(`StepLR: stepSize must be a positive integer, got ${String(o?.stepSize)}`);
     this.stepSize = o.stepSize;
     this.gamma = o.gamma ?? 0.1;
@@ -68,8 +70,10 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
 
-  constructor(optimizer: Optimizer, o: { tMax: number; etaMin?: number }) {
+  /** `new CosineAnnealingLR(opt, {tMax, etaMin})`, or positional `new CosineAnnealingLR(opt, tMax, etaMin)`. */
+  constructor(optimizer: Optimizer, o: { tMax: number; etaMin?: number } | number, etaMin?: number) {
     super(optimizer);
+    if (typeof o === 'number') o = { tMax: o, etaMin };
     if (!o || !(o.tMax > 0)) throw new RangeError(`CosineAnnealingLR: tMax must be positive, got ${String(o?.tMax)}`);
     this.tMax = o.tMax;
     this.etaMin = o.etaMin ?? 0;
@@ -89,8 +93,10 @@ export class LinearWarmup extends LRScheduler {
   readonly warmupSteps: number;
   readonly startFactor: number;
 
-  constructor(optimizer: Optimizer, o: { warmupSteps: number; startFactor?: number }) {
+  /** `new LinearWarmup(opt, {warmupSteps, startFactor})`, or positional `new LinearWarmup(opt, warmupSteps, startFactor)`. */
+  constructor(optimizer: Optimizer, o: { warmupSteps: number; startFactor?: number } | number, startFactor?: number) {
     super(optimizer);
+    if (typeof o === 'number') o = { warmupSteps: o, startFactor };
     if (!o || !Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new RangeError(`LinearWarmup: warmupSteps must be an integer ≥ 0, got ${String(o?.warmupSteps)}`);
     this.warmupSteps = o.warmupSteps;
     this.startFactor = o.startFactor ?? 1 / 3;

@@ -87,7 +87,7 @@ function snapshot(sd: StateDict): StateDict {
 }
 
 export interface EarlyStoppingOptions extends MonitorOptions {
-  /** epochs without improvement before stopping (default 0) */
+  /** epochs in a row without improvement after which training stops (default 0: the first one stops it, as in Keras) */
   patience?: number;
   /** smallest change that counts as an improvement (default 0) */
   minDelta?: number;
@@ -123,7 +123,9 @@ export function earlyStopping(o: EarlyStoppingOptions = {}): Callback & { stoppe
         if (o.restoreBestWeights && model) best = snapshot(model.stateDict());
         return;
       }
-      if (++wait > patience) {
+      // Keras / Lightning semantics: stop once `patience` epochs in a row brought no improvement
+      // (patience 0 stops at the first such epoch, like patience 1)
+      if (++wait >= patience) {
         cb.stoppedEpoch = epoch;
         return 'stop';
       }
