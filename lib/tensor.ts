@@ -235,14 +235,38 @@ function shapeArg(shape: readonly number[] | number, op: string): number[] {
   return s;
 }
 
-/** A tensor of zeros. `shape` is an array (or a single length). */
-export function zeros(shape: readonly number[] | number, opts?: TensorOptions): Tensor {
-  const s = shapeArg(shape, 'zeros');
+type ShapeArgs = [shape: readonly number[] | number, opts?: TensorOptions] | number[];
+
+/**
+ * (shape, opts?) or PyTorch's separate sizes (2, 3) → [shape, opts]. Sizes followed by an options
+ * object are accepted too: zeros(2, 3, {requiresGrad: true}).
+ */
+function shapeAndOpts(args: readonly unknown[], op: string): [number[], TensorOptions | undefined] {
+  if (args.length >= 2 && typeof args[0] === 'number' && typeof args[1] === 'number') {
+    const last = args[args.length - 1];
+    const hasOpts = typeof last === 'object' && last !== null && !Array.isArray(last);
+    const dims = hasOpts ? args.slice(0, -1) : args;
+    if (dims.some((d) => typeof d !== 'number')) {
+      throw new TypeError(`${op}: sizes must all be numbers, got (${dims.map((d) => (Array.isArray(d) ? 'array' : typeof d)).join(', ')})`);
+    }
+    return [shapeArg(dims as number[], op), hasOpts ? (last as TensorOptions) : undefined];
+  }
+  const opts = args[1];
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
+    throw new TypeError(`${op}: the second argument must be an options object, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  }
+  return [shapeArg(args[0] as readonly number[] | number, op), opts as TensorOptions | undefined];
+}
+
+/** A tensor of zeros. `shape` is an array (or a single length), or the sizes as arguments: zeros(2, 3). */
+export function zeros(...args: ShapeArgs): Tensor {
+  const [s, opts] = shapeAndOpts(args, 'zeros');
   return new Tensor(new Float32Array(sizeOf(s)), s, opts?.requiresGrad ?? false);
 }
 
-export function ones(shape: readonly number[] | number, opts?: TensorOptions): Tensor {
-  return filled(shape, 1, opts, 'ones');
+export function ones(...args: ShapeArgs): Tensor {
+  const [s, opts] = shapeAndOpts(args, 'ones');
+  return filled(s, 1, opts, 'ones');
 }
 
 export function full(shape: readonly number[] | number, value: number, opts?: TensorOptions): Tensor {
@@ -289,16 +313,16 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
 }
 
 /** Standard normal samples from the seeded global generator (see manualSeed). */
-export function randn(shape: readonly number[] | number, opts?: TensorOptions): Tensor {
-  const s = shapeArg(shape, 'randn');
+export function randn(...args: ShapeArgs): Tensor {
+  const [s, opts] = shapeAndOpts(args, 'randn');
   const d = new Float32Array(sizeOf(s));
   for (let i = 0; i < d.length; i++) d[i] = defaultGenerator.normal();
   return new Tensor(d, s, opts?.requiresGrad ?? false);
 }
 
 /** Uniform samples in [0, 1) from the seeded global generator. */
-export function rand(shape: readonly number[] | number, opts?: TensorOptions): Tensor {
-  const s = shapeArg(shape, 'rand');
+export function rand(...args: ShapeArgs): Tensor {
+  const [s, opts] = shapeAndOpts(args, 'rand');
   const d = new Float32Array(sizeOf(s));
   for (let i = 0; i < d.length; i++) d[i] = defaultGenerator.uniform();
   return new Tensor(d, s, opts?.requiresGrad ?? false);

@@ -55,11 +55,16 @@ forEachBackend('conformance: reductions', K, (backend) => {
     expect(x.argmax(-2, true).shape).toEqual([2, 1, 4]);
     expect(() => x.sum(3)).toThrow(/^sum: dim 3 is out of range for a tensor of rank 3/);
   });
-  it('ties: argmax and max gradient pick the first', () => {
+  it('ties: argmax and max over a dim pick the first; a whole-tensor max splits the gradient (PyTorch)', () => {
     const x = ng.tensor([1, 3, 3, 2], { requiresGrad: true });
     expect(x.argmax().item()).toBe(1);
     x.max().backward();
-    expect(Array.from(x.grad!.data)).toEqual([0, 1, 0, 0]);
+    expect(Array.from(x.grad!.data)).toEqual([0, 0.5, 0.5, 0]);
+    const y = ng.tensor([[1, 3, 3, 2]], { requiresGrad: true });
+    const m = y.max(1);
+    expect(m.indices.item()).toBe(1);
+    m.sum().backward();
+    expect(Array.from(y.grad!.data)).toEqual([0, 1, 0, 0]);
   });
   it('softmax and logSoftmax', () => {
     for (const [shape, dim] of [[[1], 0], [[7], 0], [[4, 33], -1], [[3, 17, 5], 1], [[257], -1], [[5, 3], 0]] as [number[], number][]) {
