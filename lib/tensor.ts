@@ -235,7 +235,7 @@ function shapeArg(shape: readonly number[] | number, op: string): number[] {
   return s;
 }
 
-type ShapeArgs = [shape: readonly number[] | number, opts?: TensorOptions] | number[];
+type ShapeArgs = [shape: readonly number[] | number, opts?: TensorOptions] | number[] | [...sizes: number[], opts: TensorOptions];
 
 /**
  * (shape, opts?) or PyTorch's separate sizes (2, 3) → [shape, opts]. Sizes followed by an options
