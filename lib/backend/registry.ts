@@ -5,18 +5,22 @@
 import * as os from 'node:os';
 import type { Backend } from './backend.js';
 import { createJsBackend } from './js/index.js';
-import { createNativeBackend } from './native/index.js';
+import { createNativeBackend, type NativeBackend } from './native/index.js';
 import type { NativeBinding, NativeInfoRaw } from './native/binding.js';
 import { loadNative } from './native/load.js';
 
 export type BackendName = 'native' | 'js';
 
 const registry = new Map<string, Backend>();
-registry.set('js', createJsBackend());
+const js = createJsBackend();
+registry.set('js', js);
 
 const loaded = loadNative();
 const binding: NativeBinding | null = loaded.binding;
-if (binding) registry.set('native', createNativeBackend(binding));
+/** NODEGRAD_SMALL_JS=0 (or false/off/no) keeps calls on tiny tensors on the native kernels too. */
+const smallJs = !/^(0|false|off|no)$/i.test(process.env.NODEGRAD_SMALL_JS ?? '');
+const native: NativeBackend | null = binding ? createNativeBackend(binding, { small: js, routing: smallJs }) : null;
+if (native) registry.set('native', native);
 
 let jsThreads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 
@@ -75,6 +79,22 @@ export function backendByName(name: BackendName): Backend {
   const b = registry.get(name);
   if (!b) throw new Error(`backend '${name}' is not available; available: ${backends().join(', ')}`);
   return b;
+}
+
+/**
+ * Whether the native backend runs calls on tiny tensors with the js kernels, where an N-API call
+ * would cost more than the work (on by default; NODEGRAD_SMALL_JS=0 at load turns it off). The
+ * choice depends only on call shapes, so results stay deterministic. Kernel tests turn it off to
+ * compare the native kernels with js at every size. Returns the previous setting (false without
+ * the addon, where it does nothing).
+ */
+export function setSmallOpRouting(enabled: boolean): boolean {
+  if (typeof enabled !== 'boolean') throw new TypeError(`setSmallOpRouting: argument 'enabled' must be a boolean, got ${String(enabled)}`);
+  return native ? native.setSmallOpRouting(enabled) : false;
+}
+
+export function smallOpRouting(): boolean {
+  return native ? native.smallOpRouting() : false;
 }
 
 /** Threads the native kernels use (default: the machine's cores, or NODEGRAD_NUM_THREADS). */

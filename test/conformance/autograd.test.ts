@@ -1,7 +1,9 @@
 /** Tensor construction, inspection and autograd semantics (PyTorch-like) on every backend. */
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
-import { forEachBackend } from '../helpers/backends.js';
+import { forEachBackend, nativeKernelsOnly } from '../helpers/backends.js';
+
+nativeKernelsOnly(); // on [native], small sizes would otherwise run on the js kernels
 
 describe('tensor construction', () => {
   it('from nested arrays, numbers, flat data + shape', () => {

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { erf } from '../../lib/backend/js/math.js';
 import type { Tensor } from '../../lib/tensor.js';
-import { forEachBackend, onJs } from '../helpers/backends.js';
+import { forEachBackend, onJs, nativeKernelsOnly } from '../helpers/backends.js';
 import { randData } from '../helpers/random.js';
 import { ELEMENTWISE, expectClose } from '../helpers/tolerance.js';
+
+nativeKernelsOnly(); // on [native], small sizes would otherwise run on the js kernels
 
 const SIZES = [1, 7, 17, 33, 257];
 const EW = ['unary', 'binary', 'copy'];

@@ -2,9 +2,11 @@
 import { expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import type { Tensor } from '../../lib/tensor.js';
-import { forEachBackend, onJs } from '../helpers/backends.js';
+import { forEachBackend, onJs, nativeKernelsOnly } from '../helpers/backends.js';
 import { randData } from '../helpers/random.js';
 import { ELEMENTWISE, REDUCTION, expectClose } from '../helpers/tolerance.js';
+
+nativeKernelsOnly(); // on [native], small sizes would otherwise run on the js kernels
 
 const K = ['unary', 'binary', 'reduce', 'copy', 'softmax', 'softmaxBackward'];
 

@@ -4,7 +4,9 @@
  * go to 0.
  */
 import { afterAll, beforeAll, describe } from 'vitest';
-import { backendByName, backends, getBackend, nativeBinding, setBackend, type BackendName } from '../../lib/backend/registry.js';
+import {
+  backendByName, backends, getBackend, nativeBinding, setBackend, setSmallOpRouting, type BackendName,
+} from '../../lib/backend/registry.js';
 
 /** Skips taken in this process: "title [backend]: reason". */
 export const skips: string[] = [];
@@ -48,6 +50,21 @@ export function forEachBackend(title: string, kernels: readonly string[], fn: (b
       fn(name);
     });
   }
+}
+
+/**
+ * Keeps every call of this test file on the native kernels, whatever its size: the native backend
+ * otherwise runs calls on tiny tensors with the js kernels (lib/backend/native/small.ts), and a
+ * native-vs-js comparison at sizes 1, 7, 17 would compare js with itself. Call at a file's top level.
+ */
+export function nativeKernelsOnly(): void {
+  let prev = false;
+  beforeAll(() => {
+    prev = setSmallOpRouting(false);
+  });
+  afterAll(() => {
+    setSmallOpRouting(prev);
+  });
 }
 
 /** Runs fn with the js backend active (the reference), restoring the previous backend. */

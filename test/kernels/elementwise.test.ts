@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { BinaryOp, ReduceOp, UnaryOp, type BinaryOpCode, type ReduceOpCode, type UnaryOpCode } from '../../lib/backend/backend.js';
 import { backendByName, backends, nativeBinding, setNumThreads, getNumThreads } from '../../lib/backend/registry.js';
 import { ELEMENTWISE, expectClose } from '../helpers/tolerance.js';
+import { nativeKernelsOnly } from '../helpers/backends.js';
 
 const hasNative = backends().includes('native');
+nativeKernelsOnly(); // sizes 1, 7, 17 would otherwise run on the js kernels
 const d = hasNative ? describe : describe.skip;
 const SIZES = [1, 7, 17, 33, 257, 100003];
 

@@ -5,8 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { backendByName, backends, nativeBinding } from '../../lib/backend/registry.js';
 import { expectClose } from '../helpers/tolerance.js';
+import { nativeKernelsOnly } from '../helpers/backends.js';
 
 const hasNative = backends().includes('native');
+nativeKernelsOnly(); // small shapes would otherwise run on the js kernels
 const d = hasNative ? describe : describe.skip;
 
 function mulberry32(seed: number): () => number {

@@ -1,14 +1,42 @@
 /**
  * The native backend: a thin adapter from the Backend contract to the typed binding. Shapes and
  * strides travel in one reused Int32Array (`meta`) so a call costs no per-call allocation.
+ *
+ * Calls on tiny tensors run on the js kernels (`small`): an N-API call costs more than the whole
+ * js loop over a few dozen elements, so a training step of tiny ops (XOR 2-3-1: ten kernel calls on
+ * ≤ 24 elements) ran 4× slower on native than on js. ./small.ts decides from sizes and op codes only
+ * (deterministic per call shape, whatever the thread count) and only for calls the binding would
+ * accept, so bad input still reaches the binding and its TypeError/RangeError. Routing can be turned
+ * off (NODEGRAD_SMALL_JS=0, or setSmallOpRouting(false) from the registry) to run every call natively,
+ * as the kernel conformance tests do. Convolution, pooling, batch norm and row gather/scatter always
+ * run natively.
  */
 import type { Backend, BinaryOpCode, EpilogueCode, ReduceOpCode, UnaryOpCode } from '../backend.js';
 import type { NativeBinding } from './binding.js';
+import {
+  smallAdam, smallBinary, smallCopy, smallGemm, smallReduce, smallRmsprop, smallSgd, smallSoftmax,
+  smallSoftmaxBackward, smallSoftmaxCrossEntropy, smallUnary, smallUnaryBackward,
+} from './small.js';
 
 const MAX_RANK = 32;
 
-export function createNativeBackend(b: NativeBinding): Backend {
+export interface NativeBackend extends Backend {
+  /** Whether small calls run on the js kernels; returns the previous setting. */
+  setSmallOpRouting(enabled: boolean): boolean;
+  smallOpRouting(): boolean;
+}
+
+export interface NativeBackendOptions {
+  /** the kernels small calls run on (the js backend); without it every call goes to the binding */
+  small?: Backend | null;
+  /** initial routing state (default true when `small` is given) */
+  routing?: boolean;
+}
+
+export function createNativeBackend(b: NativeBinding, opts: NativeBackendOptions = {}): NativeBackend {
   const meta = new Int32Array(1 + 3 * MAX_RANK);
+  const js = opts.small ?? null;
+  let route = js !== null && opts.routing !== false;
 
   function packMeta(shape: readonly number[], s1: readonly number[], s2: readonly number[]): Int32Array {
     const r = shape.length;
@@ -24,32 +52,57 @@ export function createNativeBackend(b: NativeBinding): Backend {
 
   return {
     name: 'native',
+    setSmallOpRouting(enabled: boolean): boolean {
+      if (typeof enabled !== 'boolean') throw new TypeError(`setSmallOpRouting: argument 'enabled' must be a boolean`);
+      const prev = route;
+      route = enabled && js !== null;
+      return prev;
+    },
+    smallOpRouting: () => route,
     gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue: EpilogueCode, bias, batch, sA, sB, sC) {
-      b.gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC);
+      if (route && smallGemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC)) {
+        js!.gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC);
+      } else {
+        b.gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC);
+      }
     },
     unary(op: UnaryOpCode, x, out, n, alpha) {
-      b.unary(op, x, out, n, alpha);
+      if (route && smallUnary(op, x, out, n, alpha)) js!.unary(op, x, out, n, alpha);
+      else b.unary(op, x, out, n, alpha);
     },
     unaryBackward(op: UnaryOpCode, x, y, dy, dx, n, alpha) {
-      b.unaryBackward(op, x, y, dy, dx, n, alpha);
+      if (route && smallUnaryBackward(op, x, y, dy, dx, n, alpha)) js!.unaryBackward(op, x, y, dy, dx, n, alpha);
+      else b.unaryBackward(op, x, y, dy, dx, n, alpha);
     },
     binary(op: BinaryOpCode, a, aStrides, bb, bStrides, out, shape) {
-      b.binary(op, a, bb, out, packMeta(shape, aStrides, bStrides));
+      if (route && smallBinary(op, a, aStrides, bb, bStrides, out, shape)) js!.binary(op, a, aStrides, bb, bStrides, out, shape);
+      else b.binary(op, a, bb, out, packMeta(shape, aStrides, bStrides));
     },
     reduce(op: ReduceOpCode, x, out, outer, n, inner) {
-      b.reduce(op, x, out, outer, n, inner);
+      if (route && smallReduce(op, x, out, outer, n, inner)) js!.reduce(op, x, out, outer, n, inner);
+      else b.reduce(op, x, out, outer, n, inner);
     },
     copy(shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides, accumulate) {
-      b.copy(packMeta(shape, srcStrides, dstStrides), src, srcOffset, dst, dstOffset, accumulate);
+      if (route && smallCopy(shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides, accumulate)) {
+        js!.copy(shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides, accumulate);
+      } else {
+        b.copy(packMeta(shape, srcStrides, dstStrides), src, srcOffset, dst, dstOffset, accumulate);
+      }
     },
     softmax(x, out, outer, n, inner, log) {
-      b.softmax(x, out, outer, n, inner, log);
+      if (route && smallSoftmax(x, out, outer, n, inner, log)) js!.softmax(x, out, outer, n, inner, log);
+      else b.softmax(x, out, outer, n, inner, log);
     },
     softmaxBackward(y, dy, dx, outer, n, inner, log) {
-      b.softmaxBackward(y, dy, dx, outer, n, inner, log);
+      if (route && smallSoftmaxBackward(y, dy, dx, outer, n, inner, log)) js!.softmaxBackward(y, dy, dx, outer, n, inner, log);
+      else b.softmaxBackward(y, dy, dx, outer, n, inner, log);
     },
     softmaxCrossEntropy(logits, labels, losses, dlogits, rows, classes, gradScale) {
-      b.softmaxCrossEntropy(logits, labels, losses, dlogits, rows, classes, gradScale);
+      if (route && smallSoftmaxCrossEntropy(logits, labels, losses, dlogits, rows, classes, gradScale)) {
+        js!.softmaxCrossEntropy(logits, labels, losses, dlogits, rows, classes, gradScale);
+      } else {
+        b.softmaxCrossEntropy(logits, labels, losses, dlogits, rows, classes, gradScale);
+      }
     },
     gatherRows(table, idx, out, rows, dim) {
       b.gatherRows(table, idx, out, rows, dim);
@@ -58,13 +111,25 @@ export function createNativeBackend(b: NativeBinding): Backend {
       b.scatterAddRows(dout, idx, dtable, rows, dim);
     },
     adamStep(params, grads, m, v, lr, beta1, beta2, eps, wd, step, decoupled) {
-      b.adamStep(params, grads, m, v, lr, beta1, beta2, eps, wd, step, decoupled);
+      if (route && smallAdam(params, grads, m, v, lr, beta1, beta2, eps, wd, step, decoupled)) {
+        js!.adamStep(params, grads, m, v, lr, beta1, beta2, eps, wd, step, decoupled);
+      } else {
+        b.adamStep(params, grads, m, v, lr, beta1, beta2, eps, wd, step, decoupled);
+      }
     },
     sgdStep(params, grads, bufs, lr, momentum, dampening, wd, nesterov, firstStep) {
-      b.sgdStep(params, grads, bufs, lr, momentum, dampening, wd, nesterov, firstStep);
+      if (route && smallSgd(params, grads, bufs, lr, momentum, dampening, wd, nesterov, firstStep)) {
+        js!.sgdStep(params, grads, bufs, lr, momentum, dampening, wd, nesterov, firstStep);
+      } else {
+        b.sgdStep(params, grads, bufs, lr, momentum, dampening, wd, nesterov, firstStep);
+      }
     },
     rmspropStep(params, grads, sq, bufs, lr, alpha, eps, wd, momentum) {
-      b.rmspropStep(params, grads, sq, bufs, lr, alpha, eps, wd, momentum);
+      if (route && smallRmsprop(params, grads, sq, bufs, lr, alpha, eps, wd, momentum)) {
+        js!.rmspropStep(params, grads, sq, bufs, lr, alpha, eps, wd, momentum);
+      } else {
+        b.rmspropStep(params, grads, sq, bufs, lr, alpha, eps, wd, momentum);
+      }
     },
     conv2d(out, x, w, bias, g) {
       b.conv2d(out, x, w, bias, g.n, g.c, g.h, g.w, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
