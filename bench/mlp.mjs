@@ -46,7 +46,7 @@ function trainRun(makeModel, shape, bs, sched, train, test, perm) {
     for (let b = 0; b < 3; b++) {
       const { x, y } = gatherBatch(train, perm, b, bs);
       const l = ng.F.crossEntropy(m.forward(new ng.Tensor(x, [bs, ...shape])), y);
-      l.backward(); opt.step(); opt.zeroGrad();
+      l.backward(); opt.step(); opt.zeroGrad(false);
     }
   }
   ng.manualSeed(0);
@@ -60,7 +60,7 @@ function trainRun(makeModel, shape, bs, sched, train, test, perm) {
   for (let b = 0; b < sched.steps; b++) {
     const { x, y } = gatherBatch(train, perm, b, bs);
     const l = ng.F.crossEntropy(model.forward(new ng.Tensor(x, [bs, ...shape])), y);
-    l.backward(); opt.step(); opt.zeroGrad();
+    l.backward(); opt.step(); opt.zeroGrad(false); // keep gradient buffers, as PyTorch 1.13's zero_grad() does
     if ((b + 1) % sched.chunk === 0) {
       lastLoss = l.item();
       const t = now();

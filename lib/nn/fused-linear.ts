@@ -11,7 +11,7 @@
  */
 import { Epilogue, ReduceOp, UnaryOp, type EpilogueCode, type UnaryOpCode } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
-import { accumulate, isGradEnabled, record } from '../autograd.js';
+import { accumulate, gradSink, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
 
@@ -89,7 +89,11 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
       if (M > 0 && inF > 0 && outF > 0) current.gemm(false, false, M, inF, outF, 1, dz, outF, weight.data, inF, 0, dx, inF, Epilogue.none, null, 1, 0, 0, 0);
       accumulate(x, dx, true);
     }
-    if (weight.requiresGrad) {
+    const sink = M > 0 && inF > 0 && outF > 0 && weight.requiresGrad ? gradSink(weight, [dz, x.data]) : null;
+    if (sink !== null) {
+      // weight.grad += dZᵀ · X in place (beta 1)
+      current.gemm(true, false, outF, inF, M, 1, dz, outF, x.data, inF, 1, sink, inF, Epilogue.none, null, 1, 0, 0, 0);
+    } else if (weight.requiresGrad) {
       const dw = new Float32Array(weight.size);
       if (M > 0 && inF > 0 && outF > 0) current.gemm(true, false, outF, inF, M, 1, dz, outF, x.data, inF, 0, dw, inF, Epilogue.none, null, 1, 0, 0, 0);
       accumulate(weight, dw, true);

@@ -143,7 +143,7 @@ export async function fit(model: Module, o: FitOptions): Promise<History> {
         loss.backward();
         if (o.clipGradNorm !== undefined) clipGradNorm(opt.params, o.clipGradNorm);
         opt.step();
-        opt.zeroGrad();
+        opt.zeroGrad(false); // keep the buffers: the next backward accumulates into them in place
         if (perBatchSched) o.scheduler?.step();
         lossSum += lv * n;
         seen += n;
