@@ -14,6 +14,7 @@ import { current } from '../backend/registry.js';
 import { accumulate, gradSink, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
+import { uninitFloat32 } from '../util/alloc.js';
 
 export type LinearActivation = 'none' | 'relu' | 'gelu' | 'geluTanh' | 'sigmoid' | 'tanh';
 
@@ -53,7 +54,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
   if (!(act in EPILOGUE)) throw new RangeError(`linear: unknown activation '${String(act)}'`);
   const M = x.size / inF || 0;
   const outShape = [...x.shape.slice(0, -1), outF];
-  const y = new Float32Array(M * outF);
+  // the GEMM (beta 0) or the activation kernel writes every element of y when M, inF > 0
+  const y = M > 0 && inF > 0 ? uninitFloat32(M * outF) : new Float32Array(M * outF);
   const b = bias !== null ? bias.data : act === 'none' ? null : new Float32Array(outF);
   const grad = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
   const keepZ = grad && (act === 'gelu' || act === 'geluTanh');
@@ -67,7 +69,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
         current.unary(UNARY[act], y, y, y.length, 0);
       }
     } else if (keepZ) {
-      z = new Float32Array(M * outF);
+      z = uninitFloat32(M * outF);
       current.gemm(false, true, M, outF, inF, 1, x.data, inF, weight.data, inF, 0, z, outF, Epilogue.bias, b, 1, 0, 0, 0);
       current.unary(UNARY[act as 'gelu' | 'geluTanh'], z, y, y.length, 0);
     } else {
