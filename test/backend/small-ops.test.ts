@@ -14,22 +14,13 @@ import {
 } from '../../lib/backend/registry.js';
 import { distEntry, repoRoot, requireBuilt, runNode } from '../helpers/dist.js';
 import { ELEMENTWISE, REDUCTION, expectClose } from '../helpers/tolerance.js';
+import { randArray } from '../helpers/random.js';
 
 const hasNative = backends().includes('native');
 const d = hasNative ? describe : describe.skip;
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function rand(n: number, seed: number, lo = -2, hi = 2): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+  return randArray(n, seed, lo, hi);
 }
 const pos = (n: number, seed: number) => rand(n, seed, 0.1, 3);
 const lists = (sizes: number[], seed: number, fill?: number) => sizes.map((n, k) => (fill === undefined ? rand(n, seed + k) : new Float32Array(n).fill(fill)));

@@ -10,24 +10,13 @@ import { conv2d } from '../../lib/ops/conv.js';
 import { Tensor } from '../../lib/tensor.js';
 import { onJs } from '../helpers/backends.js';
 import { REDUCTION, expectClose } from '../helpers/tolerance.js';
+import { mulberry32, randArray } from '../helpers/random.js';
 
 const hasNative = backends().includes('native') && typeof (nativeBinding() as unknown as Record<string, unknown> | null)?.conv2d === 'function';
 const d = hasNative ? describe : describe.skip;
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = mulberry32(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
-  return a;
+  return randArray(n, seed, lo, hi);
 }
 
 function geom(n: number, c: number, h: number, w: number, outC: number, k: [number, number], s: [number, number], p: [number, number], dl: [number, number]): Conv2dGeometry {

@@ -30,3 +30,22 @@ export function randData(shape: readonly number[], seed: number, o: DataOptions 
 export function positiveData(shape: readonly number[], seed: number, lo = 0.5, hi = 2, requiresGrad = false): Tensor {
   return randData(shape, seed, { lo, hi, requiresGrad });
 }
+
+/** mulberry32: a tiny seeded generator of uniform floats in [0, 1) for raw kernel-test inputs. */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n uniform floats in [lo, hi) from mulberry32(seed). */
+export function randArray(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const r = mulberry32(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}

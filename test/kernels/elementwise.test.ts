@@ -8,26 +8,15 @@ import { BinaryOp, ReduceOp, UnaryOp, type BinaryOpCode, type ReduceOpCode, type
 import { backendByName, backends, nativeBinding, setNumThreads, getNumThreads } from '../../lib/backend/registry.js';
 import { ELEMENTWISE, expectClose } from '../helpers/tolerance.js';
 import { nativeKernelsOnly } from '../helpers/backends.js';
+import { randArray } from '../helpers/random.js';
 
 const hasNative = backends().includes('native');
 nativeKernelsOnly(); // sizes 1, 7, 17 would otherwise run on the js kernels
 const d = hasNative ? describe : describe.skip;
 const SIZES = [1, 7, 17, 33, 257, 100003];
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function rand(n: number, seed: number, lo = -4, hi = 4): Float32Array {
-  const r = mulberry32(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
-  return a;
+  return randArray(n, seed, lo, hi);
 }
 function awayFromZero(a: Float32Array, m = 0.25): Float32Array {
   for (let i = 0; i < a.length; i++) if (Math.abs(a[i]) < m) a[i] = a[i] < 0 ? a[i] - m : a[i] + m;

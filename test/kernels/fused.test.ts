@@ -6,25 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { backendByName, backends, nativeBinding } from '../../lib/backend/registry.js';
 import { expectClose } from '../helpers/tolerance.js';
 import { nativeKernelsOnly } from '../helpers/backends.js';
+import { mulberry32, randArray } from '../helpers/random.js';
 
 const hasNative = backends().includes('native');
 nativeKernelsOnly(); // small shapes would otherwise run on the js kernels
 const d = hasNative ? describe : describe.skip;
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function rand(n: number, seed: number, lo = -2, hi = 2): Float32Array {
-  const r = mulberry32(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
-  return a;
+  return randArray(n, seed, lo, hi);
 }
 function labels(n: number, classes: number, seed: number): Int32Array {
   const r = mulberry32(seed);

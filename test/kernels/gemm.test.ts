@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { EpilogueCode } from '../../lib/backend/backend.js';
 import { gemm as jsGemm } from '../../lib/backend/js/gemm.js';
 import type { NativeBinding } from '../../lib/backend/native/binding.js';
+import { mulberry32 } from '../helpers/random.js';
 
 // Native gemm (whatever ISA this process runs: vitest.config.ts reruns test/kernels per ISA)
 // against the js reference, plus the binding's argument validation.
@@ -16,15 +17,6 @@ function load(): NativeBinding | null {
 }
 const native = load();
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   ta: boolean; tb: boolean; M: number; N: number; K: number; alpha: number; beta: number;
