@@ -57,7 +57,7 @@ export function train(
 export function trainXor(o: { seed?: number; epochs?: number; lr?: number; log?: boolean } = {}): { model: ng.nn.Sequential; result: TrainResult; predictions: number[] } {
   ng.manualSeed(o.seed ?? 4);
   const model = makeNet();
-  const result = train(model, X, XOR, { epochs: o.epochs ?? 20000, lr: o.lr ?? 0.1, every: 2000, log: o.log });
+  const result = train(model, X, XOR, { epochs: o.epochs ?? 20000, lr: o.lr ?? 0.1, every: 1000, log: o.log });
   const predictions = Array.from(ng.predict(model, X).data);
   return { model, result, predictions };
 }
