@@ -28,6 +28,8 @@ function shapes(isa) {
   const squares = quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024, 2048];
   const cap = isa === 'scalar' ? 512 : Infinity;  // the scalar path is a correctness path
   for (const n of squares) if (n <= cap) list.push({ name: `square ${n}`, ta: false, tb: false, M: n, N: n, K: n });
+  // A·Bᵀ large enough for the packed path (its B panels come from the ISA's register transpose)
+  if (!quick) list.push({ name: 'square 1024 NT', ta: false, tb: true, M: 1024, N: 1024, K: 1024 });
   for (const bs of quick ? [128] : [128, 64]) {
     for (const [k, n] of [[784, 256], [256, 128], [128, 10]]) {
       const b = bs === 128 ? '' : ` b${bs}`;

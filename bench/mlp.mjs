@@ -129,6 +129,15 @@ if (sections.has('mlp') || sections.has('adam')) {
     const step = () => opt.step();
     out.adam = { params: nParams(model), us: usPerCall(step, { iters: slow ? 3 : calibrate(step, 50), runs: 7 }) };
     log('adam', out.adam);
+    // The same step with gradients and first moments in the float32 denormal range (steady state:
+    // m → g = 1e-39), as for weights whose gradient is almost always zero; without flushing
+    // denormals every such element costs microcode assists.
+    const dopt = new ng.optim.Adam(model.parameters(), { lr: LR });
+    for (const p of model.parameters()) p.grad = ng.full(p.shape, 1e-39);
+    const dstep = () => dopt.step();
+    for (let i = 0; i < 100; i++) dstep();
+    out.adamDenormal = { us: usPerCall(dstep, { iters: slow ? 3 : calibrate(dstep, 50), runs: 7 }) };
+    log('adam, denormal state', out.adamDenormal);
   }
 }
 

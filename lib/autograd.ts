@@ -84,9 +84,9 @@ export function accumulate(t: Tensor, buf: Float32Array, owned: boolean): void {
  * The existing gradient buffer of a leaf that a kernel may accumulate into directly (a beta = 1
  * GEMM writing grad += dW), or null: the leaf must have a gradient already (optimizer.zeroGrad(false)
  * zero-fills instead of dropping it) and no pending one in this pass, and the buffer must not share
- * memory with `inputs`. Saves allocating a fresh weight-sized buffer per step (an 800 KB MNIST dW:
- * fresh memory costs page faults and a background free that competes with the GEMM's threads) and
- * the separate add; grad + dW is the same single rounding either way.
+ * memory with `inputs`. Saves allocating a fresh weight-sized buffer per step (an 800 KB MNIST dW)
+ * and the separate add. On a zeroed gradient the result is bit-identical to the fresh-buffer path;
+ * on a non-zero one (two backward passes, a weight used twice) the sum is rounded in another order.
  */
 export function gradSink(t: Tensor, inputs: readonly Float32Array[]): Float32Array | null {
   if (!t.requiresGrad || t._backward !== null || t._g !== null || t.grad === null) return null;

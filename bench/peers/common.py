@@ -121,6 +121,8 @@ def gemm_shapes(quick):
     out = []
     for n in ([64, 256, 1024] if quick else [64, 128, 256, 512, 1024, 2048]):
         out.append(('square %d' % n, False, False, n, n, n))
+    if not quick:
+        out.append(('square 1024 NT', False, True, 1024, 1024, 1024))
     for bs in ([128] if quick else [128, 64]):
         for k, n in ((784, 256), (256, 128), (128, 10)):
             b = '' if bs == 128 else ' b%d' % bs

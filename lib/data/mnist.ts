@@ -43,14 +43,14 @@ export interface MnistSplit {
 
 /** An MNIST split: a TensorDataset (length, get, DataLoader-ready) that also names its parts. */
 class MnistDataset extends TensorDataset implements MnistSplit {
-  readonly images: Tensor;
-  readonly labels: Int32Array;
-  readonly y: Int32Array;
-  constructor(images: Tensor, labels: Int32Array) {
+  constructor(images: Tensor, readonly labels: Int32Array) {
     super(images, labels);
-    this.images = images;
-    this.labels = labels;
-    this.y = labels;
+  }
+  get images(): Tensor {
+    return this.x;
+  }
+  get y(): Int32Array {
+    return this.labels;
   }
 }
 

@@ -13,7 +13,6 @@
  */
 import * as fs from 'node:fs';
 import { Module } from '../nn/module.js';
-import type { Tensor } from '../tensor.js';
 import { loadModel, saveModel } from './model.js';
 import { loadSafetensors, saveSafetensors, type StateDict } from './safetensors.js';
 
@@ -32,7 +31,7 @@ export function save(a: string | Module | StateDict, b: string | Module | StateD
 }
 
 /** A model folder → its Module (eval mode); a safetensors file → its state dict. */
-export function load(path: string): Module | Record<string, Tensor> {
+export function load(path: string): Module | StateDict {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError(`load: path must be a non-empty string, got ${String(path)}`);
   let dir = false;
   try {

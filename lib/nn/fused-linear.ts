@@ -86,19 +86,18 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
       dz = new Float32Array(g.length);
       current.unaryBackward(UNARY[act], z ?? y, y, g, dz, g.length, 0);
     }
+    const product = M > 0 && inF > 0 && outF > 0; // otherwise dX and dW are zero
     if (x.requiresGrad) {
       const dx = new Float32Array(x.size);
-      if (M > 0 && inF > 0 && outF > 0) current.gemm(false, false, M, inF, outF, 1, dz, outF, weight.data, inF, 0, dx, inF, Epilogue.none, null, 1, 0, 0, 0);
+      if (product) current.gemm(false, false, M, inF, outF, 1, dz, outF, weight.data, inF, 0, dx, inF, Epilogue.none, null, 1, 0, 0, 0);
       accumulate(x, dx, true);
     }
-    const sink = M > 0 && inF > 0 && outF > 0 && weight.requiresGrad ? gradSink(weight, [dz, x.data]) : null;
-    if (sink !== null) {
-      // weight.grad += dZᵀ · X in place (beta 1)
-      current.gemm(true, false, outF, inF, M, 1, dz, outF, x.data, inF, 1, sink, inF, Epilogue.none, null, 1, 0, 0, 0);
-    } else if (weight.requiresGrad) {
-      const dw = new Float32Array(weight.size);
-      if (M > 0 && inF > 0 && outF > 0) current.gemm(true, false, outF, inF, M, 1, dz, outF, x.data, inF, 0, dw, inF, Epilogue.none, null, 1, 0, 0, 0);
-      accumulate(weight, dw, true);
+    if (weight.requiresGrad) {
+      // dW = dZᵀ · X, straight into an existing weight.grad (beta 1) when there is one to reuse
+      const sink = product ? gradSink(weight, [dz, x.data]) : null;
+      const dw = sink ?? new Float32Array(weight.size);
+      if (product) current.gemm(true, false, outF, inF, M, 1, dz, outF, x.data, inF, sink ? 1 : 0, dw, inF, Epilogue.none, null, 1, 0, 0, 0);
+      if (sink === null) accumulate(weight, dw, true);
     }
     if (bias !== null && bias.requiresGrad) {
       const db = new Float32Array(outF);

@@ -48,25 +48,24 @@ function spread(g: Float32Array, L: Layout): Float32Array {
 }
 
 /** Several dims at once: reduce each (highest first, keeping it), then drop them unless keepDim. */
-function overDims(x: Tensor, dims: readonly number[], keepDim: boolean, op: string, one: (t: Tensor, d: number) => Tensor): Tensor {
-  if (dims.length === 0) return one === sumOne ? sum(x, undefined, keepDim) : mean(x, undefined, keepDim);
-  const nd = Math.max(x.ndim, 1);
+function overDims(
+  x: Tensor, dims: readonly number[], keepDim: boolean, op: string,
+  reduce: (t: Tensor, dim: number | undefined, keepDim: boolean) => Tensor,
+): Tensor {
+  if (dims.length === 0) return reduce(x, undefined, keepDim);
   const ds = dims.map((d) => {
     if (typeof d !== 'number') throw new TypeError(`${op}: dims must be integers, got ${typeof d}`);
-    return normDim(d, nd, op);
+    return normDim(d, Math.max(x.ndim, 1), op);
   });
   const uniq = [...new Set(ds)].sort((a, b) => b - a);
   if (uniq.length !== ds.length) throw new RangeError(`${op}: dim ${ds.find((d, i) => ds.indexOf(d) !== i)} appears more than once in [${dims.join(', ')}]`);
   let t = x;
-  for (const d of uniq) t = x.ndim === 0 ? t : one(t, d);
-  if (keepDim || x.ndim === 0) return t;
-  return t.reshape(x.shape.filter((_, i) => !uniq.includes(i)));
+  for (const d of uniq) t = reduce(t, d, true);
+  return keepDim || x.ndim === 0 ? t : t.reshape(x.shape.filter((_, i) => !uniq.includes(i)));
 }
-const sumOne = (t: Tensor, d: number): Tensor => sum(t, d, true);
-const meanOne = (t: Tensor, d: number): Tensor => mean(t, d, true);
 
 export function sum(x: Tensor, dim?: number | readonly number[], keepDim = false): Tensor {
-  if (Array.isArray(dim)) return overDims(x, dim, keepDim, 'sum', sumOne);
+  if (Array.isArray(dim)) return overDims(x, dim, keepDim, 'sum', sum);
   const L = layout(x, dim as number | undefined, keepDim, 'sum');
   const out = runReduce(x, ReduceOp.sum, L);
   if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, spread(g, L), true));
@@ -74,7 +73,7 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepDim = false
 }
 
 export function mean(x: Tensor, dim?: number | readonly number[], keepDim = false): Tensor {
-  if (Array.isArray(dim)) return overDims(x, dim, keepDim, 'mean', meanOne);
+  if (Array.isArray(dim)) return overDims(x, dim, keepDim, 'mean', mean);
   const L = layout(x, dim as number | undefined, keepDim, 'mean');
   const out = runReduce(x, ReduceOp.mean, L);
   if (needsGrad1(x)) {
@@ -101,9 +100,9 @@ function extreme(x: Tensor, dim: number | undefined, keepDim: boolean, isMax: bo
     }
     return arg;
   };
+  const overDim = dim !== undefined && dim !== null;
   if (needsGrad1(x)) {
-    const whole = dim === undefined || dim === null;
-    const at = whole ? null : positions();
+    const at = overDim ? positions() : null;
     record(out, [x], (g) => {
       const dx = new Float32Array(x.size);
       if (at === null) {
@@ -124,7 +123,7 @@ function extreme(x: Tensor, dim: number | undefined, keepDim: boolean, isMax: bo
       accumulate(x, dx, true);
     });
   }
-  if (dim !== undefined && dim !== null) {
+  if (overDim) {
     // PyTorch's (values, indices) named tuple, on the values tensor itself
     let indices: Tensor | null = null;
     const getIndices = (): Tensor => (indices ??= new Tensor(positions().slice(), L.outShape));

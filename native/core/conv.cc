@@ -182,8 +182,6 @@ int parts_for(int64_t n) {
 // large weights (512×4608 gets one chunk, where each GEMM is big enough to thread itself).
 constexpr int64_t kMaxChunks = 16;
 constexpr int64_t kMaxPartialFloats = int64_t(4) << 20;  // 16 MiB of partial sums
-// Below about this many flops a GEMM runs on one thread anyway (gemm.cc kDefaultParallelMinFlops).
-constexpr double kGemmParallelMinFlops = 3.0e6;
 
 int64_t dweight_chunks(int64_t n, int64_t weight_floats) {
   const int64_t by_memory = kMaxPartialFloats / std::max<int64_t>(weight_floats, 1);

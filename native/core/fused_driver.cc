@@ -50,8 +50,8 @@ namespace {
 // Optimizer updates run with denormals flushed to zero (inputs and results), restored afterwards:
 // Adam's first moment decays by β1 every step where a weight's gradient is zero (MNIST border
 // pixels), reaching the denormal range after a few hundred steps, and every denormal operand costs a
-// microcode assist (~100 cycles). Measured: a 235k-parameter Adam step whose m was 21% denormal
-// took 811 µs instead of 148 µs. Values below 2^-126 become 0 — as torch.set_flush_denormal(True).
+// microcode assist (~100 cycles): `node bench/mlp.mjs --sections adam` times the step on state whose
+// m is denormal too (adamDenormal). Values below 2^-126 become 0 — as torch.set_flush_denormal(True).
 class FlushDenormals {
  public:
   FlushDenormals() noexcept {
@@ -84,14 +84,8 @@ void for_tensor_ranges(const TensorList& t, F&& f) {
   for (int i = 0; i < t.count; ++i) total += t.n[i];
   // One range per thread (not the usual 4): an optimizer step is bandwidth-bound, and with as many
   // ranges as threads each thread tends to get the same range every step, so its share of the state
-  // stays in its own L2 between steps (235k-param Adam on 2 threads: 102 → 94 µs).
-  int nt = num_threads();
-  int64_t tasks = total / (32 * 1024);
-  if (tasks > nt) tasks = nt;
-  if (tasks < 1) tasks = 1;
-  int64_t chunk = ((total + tasks - 1) / tasks + 63) / 64 * 64;
-  parallel_for(int(tasks), [&](int task, int) {
-    int64_t b = int64_t(task) * chunk, e = b + chunk < total ? b + chunk : total;
+  // stays in its own L2 between steps (`node bench/mlp.mjs --sections adam --threads 2`).
+  ew_parallel_chunks(total, 32 * 1024, [&](int64_t b, int64_t e) {
     FlushDenormals ftz;
     int64_t base = 0;
     for (int i = 0; i < t.count && base < e; ++i) {
@@ -99,7 +93,7 @@ void for_tensor_ranges(const TensorList& t, F&& f) {
       if (lo < hi) f(i, lo, hi);
       base += t.n[i];
     }
-  });
+  }, /*per_thread=*/1);
 }
 
 }  // namespace

@@ -18,8 +18,6 @@
 namespace ng {
 namespace {
 
-// Below this many flops per matrix one thread wins: fork/join costs a few µs (kernels.md §8.4).
-constexpr double kDefaultParallelMinFlops = 3.0e6;
 // Column chunk of a transposed B on the direct path (kc × this many floats of scratch per thread).
 constexpr int64_t kDirectTransNc = 512;
 
@@ -172,7 +170,7 @@ void gemm_one(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const
   }
   // Split the larger dimension when both give every thread two or more units: each thread packs the
   // whole of the other operand, so splitting N duplicates op(A)'s packing and splitting M op(B)'s
-  // (dW = Xᵀ·dZ, 784×256×128 on 2 threads: 222 → 276 GFLOP/s). Otherwise the one with more units.
+  // (`npm run bench:gemm`, row "mnist dW 784×256 TN" = Xᵀ·dZ, 2 threads: 240–264 → 283 GFLOP/s). Otherwise the one with more units.
   const bool both = n_panels >= 2 * int64_t(threads) && m_slivers >= 2 * int64_t(threads);
   const bool split_n = both ? g.N >= g.M : n_panels >= m_slivers;
   const int64_t units = split_n ? n_panels : m_slivers;
@@ -197,7 +195,7 @@ void sgemm_run(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) n
   const bool use_direct = k.direct != nullptr && (!g.transB || k.transpose != nullptr) &&
                           (cfg.direct >= 0 ? cfg.direct > 0 : prefer_direct(g, bl));
   const int threads = cfg.threads > 0 ? cfg.threads : num_threads();
-  const double min_flops = cfg.parallel_min_flops >= 0 ? cfg.parallel_min_flops : kDefaultParallelMinFlops;
+  const double min_flops = cfg.parallel_min_flops >= 0 ? cfg.parallel_min_flops : kGemmParallelMinFlops;
   const double flops = 2.0 * double(g.M) * double(g.N) * double(std::max<int64_t>(g.K, 1));
   // Independent small matrices: one thread per batch range, when the C blocks cannot overlap
   // (a broadcast or overlapping C must be written in batch order).

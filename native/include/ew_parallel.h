@@ -12,12 +12,13 @@ constexpr int64_t kEwMinChunkLight = 128 * 1024;  // cheap ops go parallel from 
 constexpr int64_t kEwMinChunkHeavy = 16 * 1024;   // transcendental ones from ~32K
 constexpr int64_t kEwColBlock = 512;              // == kBlock in ew_impl_reduce.h (stack scratch per column block)
 
-// f(begin, end) over [0, n) in contiguous chunks of ≥ min_chunk elements (64-aligned).
+// f(begin, end) over [0, n) in contiguous chunks of ≥ min_chunk elements (64-aligned), at most
+// per_thread chunks per pool thread (pulled dynamically; 1 keeps each thread on one range).
 template <class F>
-void ew_parallel_chunks(int64_t n, int64_t min_chunk, F&& f) {
+void ew_parallel_chunks(int64_t n, int64_t min_chunk, F&& f, int per_thread = 4) {
   int nt = num_threads();
   int64_t tasks = n / min_chunk;
-  if (tasks > int64_t(nt) * 4) tasks = int64_t(nt) * 4;
+  if (tasks > int64_t(nt) * per_thread) tasks = int64_t(nt) * per_thread;
   if (tasks <= 1 || nt <= 1) {
     if (n > 0) f(int64_t(0), n);
     return;

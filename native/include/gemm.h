@@ -63,6 +63,10 @@ struct FmaPeakKernels {
 };
 NG_DECLARE_KERNEL_TABLE(FmaPeakKernels, fma_peak_kernels)
 
+// Below this many flops per matrix (2·M·N·K) a GEMM stays on one thread by default: fork/join costs a
+// few µs (kernels.md §8.4). Callers that split work themselves (conv) use it to decide the same way.
+constexpr double kGemmParallelMinFlops = 3.0e6;
+
 // Everything one GEMM call needs (strides and offsets in elements).
 struct GemmArgs {
   bool transA = false, transB = false;

@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { BinaryOp, Epilogue, ReduceOp, UnaryOp, type Backend } from '../../lib/backend/backend.js';
-import { SMALL_BUDGET } from '../../lib/backend/native/small.js';
 import {
   backendByName, backends, getNumThreads, nativeBinding, setNumThreads, setSmallOpRouting, smallOpRouting,
 } from '../../lib/backend/registry.js';
@@ -377,10 +376,6 @@ d('native small-op routing', () => {
     const gap = () => native.gemm(false, false, 1, 1, 1, 1, f(1), 1, xs.subarray(0, 1), 1, 0, xs.subarray(0, 4), 1, Epilogue.none, null, 1, 0, 0, 0);
     expect(withRouting(false, () => outcome(gap))).toBe("RangeError: gemm: argument 'C' overlaps 'B'");
     expect(withRouting(true, () => outcome(gap))).toBe('returned');
-  });
-
-  it('budgets are positive integers (documented in lib/backend/native/small.ts)', () => {
-    for (const [k, v] of Object.entries(SMALL_BUDGET)) expect(Number.isInteger(v) && v > 0, k).toBe(true);
   });
 });
 

@@ -11,25 +11,23 @@ import { forEachBackend } from '../helpers/backends.js';
 
 const TINY = 1e-39; // below 2^-126 ≈ 1.18e-38: a float32 denormal
 
-function decayed(make: (ps: Tensor[]) => Optimizer, backendSteps: number): { p: Float32Array; m: number[] } {
+function decayed(make: (ps: Tensor[]) => Optimizer, steps: number): Float32Array {
   const n = 4099; // odd: vector bodies and tails
   const p = new Tensor(new Float32Array(n).map((_, i) => Math.sin(i)), [n], true);
   const opt = make([p]);
-  for (let s = 0; s < backendSteps; s++) {
+  for (let s = 0; s < steps; s++) {
     // a nonzero gradient on the first step only, then zeros: m decays by β1 each step toward denormals
     const g = new Float32Array(n);
     if (s === 0) for (let i = 0; i < n; i++) g[i] = i % 2 === 0 ? 1e-30 : TINY;
     p.grad = new Tensor(g, [n]);
     opt.step();
   }
-  const state = (opt as unknown as { state: Record<string, (Float32Array | null)[]> }).state;
-  const m = state.m?.[0] ?? state.momentum_buffer?.[0] ?? state.square_avg?.[0] ?? new Float32Array();
-  return { p: p.data, m: Array.from(m.slice(0, 8)) };
+  return p.data;
 }
 
-forEachBackend('optimizers on denormal state', ['adamStep', 'sgdStep', 'rmspropStep'], (backend) => {
+forEachBackend('optimizers on denormal state', ['adamStep', 'sgdStep', 'rmspropStep'], () => {
   it('Adam: parameters stay finite and move by the expected amount; JS arithmetic keeps its denormals', () => {
-    const { p } = decayed((ps) => new Adam(ps, { lr: 1e-3 }), 60);
+    const p = decayed((ps) => new Adam(ps, { lr: 1e-3 }), 60);
     for (let i = 0; i < p.length; i++) expect(Number.isFinite(p[i])).toBe(true);
     // each step moves p by at most lr (|m̂/√v̂| ≤ 1 for a one-spike gradient history)
     for (let i = 0; i < p.length; i++) expect(Math.abs(p[i] - Math.fround(Math.sin(i)))).toBeLessThanOrEqual(60 * 1e-3 * 1.0001);
@@ -37,11 +35,10 @@ forEachBackend('optimizers on denormal state', ['adamStep', 'sgdStep', 'rmspropS
     expect(Number.MIN_VALUE * 1).toBeGreaterThan(0);
     expect(Math.fround(TINY)).toBeGreaterThan(0);
     expect(new Float32Array([TINY])[0] * 1).toBeGreaterThan(0);
-    void backend;
   });
   it('SGD momentum and RMSprop run on denormal gradients without NaN', () => {
     for (const make of [(ps: Tensor[]) => new SGD(ps, { lr: 0.1, momentum: 0.9 }), (ps: Tensor[]) => new RMSprop(ps, { lr: 1e-3 })]) {
-      const { p } = decayed(make, 30);
+      const p = decayed(make, 30);
       for (let i = 0; i < p.length; i++) expect(Number.isFinite(p[i])).toBe(true);
     }
   });

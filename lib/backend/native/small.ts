@@ -19,7 +19,7 @@
 import type { BinaryOpCode, EpilogueCode, ReduceOpCode, UnaryOpCode } from '../backend.js';
 
 /** Per-kernel budgets, in element units. Break-even measured on the call shapes noted. */
-export const SMALL_BUDGET = {
+const SMALL_BUDGET = {
   /** relu/scale/neg break even at ≈ 100 elements (native 0.17 µs) */
   unary: 64,
   /** the binding costs ≈ 0.3 µs: cheap backward rules break even at ≈ 150 elements */
