@@ -8,6 +8,7 @@
 import { BinaryOp } from './backend/backend.js';
 import { current } from './backend/registry.js';
 import type { Tensor } from './tensor.js';
+import { emptyF32, release } from './util/alloc.js';
 
 let gradEnabled = true;
 
@@ -49,12 +50,69 @@ export function needsGrad2(a: Tensor, b: Tensor): boolean {
 
 export type BackwardFn = (g: Float32Array) => void;
 
-/** Marks `out` as produced by an op with these inputs and backward rule. */
-export function record(out: Tensor, inputs: Tensor[], backward: BackwardFn): Tensor {
+/**
+ * Marks `out` as produced by an op with these inputs and backward rule. `saved` lists the tensors
+ * whose elements the rule reads (default: the inputs and out, the safe assumption); their storage
+ * versions are remembered, and backward refuses to run the rule if an in-place op changed one since
+ * (PyTorch's version counter). Rules that read nothing (add, views, sum) pass [].
+ */
+export function record(out: Tensor, inputs: Tensor[], backward: BackwardFn, saved?: Tensor[]): Tensor {
   out.requiresGrad = true;
   out._inputs = inputs;
   out._backward = backward;
+  let vers: number[] | null = null;
+  for (let i = 0; i < inputs.length; i++) {
+    if (inputs[i]._nodeVer !== 0) {
+      vers ??= new Array<number>(inputs.length).fill(0);
+      vers[i] = inputs[i]._nodeVer;
+    }
+  }
+  out._inputVers = vers;
+  const sv = saved ?? (inputs.length === 1 ? [inputs[0], out] : [...inputs, out]);
+  if (sv.length > 0) {
+    out._saved = sv;
+    const v = new Array<number>(sv.length);
+    for (let i = 0; i < sv.length; i++) v[i] = sv[i]._storage.version;
+    out._savedVersions = v;
+  }
   return out;
+}
+
+/**
+ * The graph node input i of t stood for when t was recorded. An in-place op re-bases a tensor onto
+ * a new node (the tensor object now means its new value); ops recorded before it keep pointing, through
+ * the tensor's `_prior` list, at the node of the old value — PyTorch's edges to grad_fn nodes.
+ */
+function resolveInput(t: Tensor, i: number): Tensor {
+  const x = t._inputs![i];
+  if (x._prior === null) return x;
+  const v = t._inputVers === null ? 0 : t._inputVers[i];
+  return v === x._nodeVer ? x : x._prior[v];
+}
+
+/** The node whose backward rule is running (accumulate resolves re-based inputs through it). */
+let active: Tensor | null = null;
+
+function resolveFor(x: Tensor): Tensor {
+  const t = active;
+  if (t === null || x._prior === null || t._inputs === null) return x;
+  const inputs = t._inputs;
+  for (let i = 0; i < inputs.length; i++) if (inputs[i] === x) return resolveInput(t, i);
+  return x;
+}
+
+function checkVersions(t: Tensor): void {
+  const sv = t._saved!;
+  const ver = t._savedVersions!;
+  for (let i = 0; i < sv.length; i++) {
+    const now = sv[i]._storage.version;
+    if (now !== ver[i]) {
+      throw new Error(
+        `backward: one of the variables needed for gradient computation has been modified by an inplace operation: ` +
+        `[${sv[i].dtype} [${sv[i].shape.join(', ')}]] is at version ${now}; expected version ${ver[i]} instead`,
+      );
+    }
+  }
 }
 
 const ONE = [1];
@@ -65,6 +123,7 @@ const ONE = [1];
  * never written.
  */
 export function accumulate(t: Tensor, buf: Float32Array, owned: boolean): void {
+  if (t._prior !== null) t = resolveFor(t);
   if (!t.requiresGrad) return;
   const g = t._g;
   if (g === null) {
@@ -72,8 +131,13 @@ export function accumulate(t: Tensor, buf: Float32Array, owned: boolean): void {
     t._gOwned = owned;
   } else if (t._gOwned) {
     current.binary(BinaryOp.add, g, ONE, buf, ONE, g, [g.length]);
+    if (owned && buf !== g) release(buf);
+  } else if (owned) {
+    current.binary(BinaryOp.add, buf, ONE, g, ONE, buf, [g.length]);
+    t._g = buf;
+    t._gOwned = true;
   } else {
-    const sum = new Float32Array(g.length);
+    const sum = emptyF32(g.length);
     current.binary(BinaryOp.add, g, ONE, buf, ONE, sum, [g.length]);
     t._g = sum;
     t._gOwned = true;
@@ -96,6 +160,13 @@ export function gradSink(t: Tensor, inputs: readonly Float32Array[]): Float32Arr
   return g;
 }
 
+function passedOn(t: Tensor, g: Float32Array): boolean {
+  const inputs = t._inputs;
+  if (inputs === null) return false;
+  for (let i = 0; i < inputs.length; i++) if (resolveInput(t, i)._g === g) return true;
+  return false;
+}
+
 let epoch = 0;
 
 /** The backward pass from `root`, seeded with `seed` (root's extent; not written). */
@@ -113,7 +184,7 @@ export function runBackward(root: Tensor, seed: Float32Array): void {
     const i = childIdx[top];
     if (inputs !== null && i < inputs.length) {
       childIdx[top] = i + 1;
-      const c = inputs[i];
+      const c = resolveInput(t, i);
       if (c.requiresGrad && c._mark !== mark) {
         c._mark = mark;
         stack.push(c);
@@ -131,8 +202,16 @@ export function runBackward(root: Tensor, seed: Float32Array): void {
       const t = order[k];
       const g = t._g;
       if (t._backward !== null) {
+        const owned = t._gOwned;
         t._g = null;
-        if (g !== null) t._backward(g);
+        if (g !== null) {
+          if (t._saved !== null) checkVersions(t);
+          active = t;
+          t._backward(g);
+          active = null;
+          // the rule is done with g: give it back unless it passed g on (unowned) to an input
+          if (owned && g !== seed && !passedOn(t, g)) release(g);
+        }
       }
     }
     for (let k = 0; k < order.length; k++) {
@@ -140,6 +219,7 @@ export function runBackward(root: Tensor, seed: Float32Array): void {
       if (t._backward === null && t._g !== null) t._addToGrad(t._g, t._gOwned);
     }
   } finally {
+    active = null;
     // a rule that threw must not leave pending gradients for the next pass
     for (let k = 0; k < order.length; k++) order[k]._g = null;
   }

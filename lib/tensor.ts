@@ -1,63 +1,194 @@
 /**
- * Tensor: float32 data in a contiguous row-major Float32Array owned by JavaScript (nothing to free),
- * plus autograd bookkeeping. This file imports no op: lib/ops/* attach the method forms
- * (`t.add(...)`, `t.matmul(...)`) to Tensor.prototype, so tensor ↔ ops never forms an import cycle.
+ * Tensor: a strided view over a typed storage, as in PyTorch — `{storage, dtype, shape, strides,
+ * offset}`. Views (view, transpose, permute, expand, slice, select, ...) share the storage; writing
+ * through one changes the others. `t.data` is the elements as a contiguous typed array: the storage
+ * itself (a zero-copy subarray) when the view is contiguous, a fresh copy otherwise.
+ * This file imports no op: lib/ops/* attach the method forms (`t.add(...)`, `t.matmul(...)`) to
+ * Tensor.prototype, so tensor ↔ ops never forms an import cycle.
  */
 import { BinaryOp } from './backend/backend.js';
 import { current } from './backend/registry.js';
 import { runBackward, type BackwardFn } from './autograd.js';
+import { checkDType, dtypeOfArray, newArray, type DataArray, type DType } from './dtype.js';
 import { defaultGenerator } from './random.js';
-import { checkShape, fmtShape, MAX_ELEMENTS, shapesEqual, sizeOf } from './util/shape.js';
+import { release, zerosF32 } from './util/alloc.js';
+import { checkShape, contiguousStrides, fmtShape, MAX_ELEMENTS, shapesEqual, sizeOf } from './util/shape.js';
+
+/**
+ * One typed array shared by a tensor and all of its views. `version` counts in-place writes made
+ * through nodegrad's in-place ops (autograd compares it with the version a backward rule saved).
+ */
+export class Storage {
+  version = 0;
+  constructor(public buf: DataArray) {}
+}
 
 export interface TensorOptions {
-  /** Track gradients for this (leaf) tensor. */
+  /** Track gradients for this (leaf) tensor (float32 only). */
   requiresGrad?: boolean;
+  /** Element type (default float32; see each constructor). */
+  dtype?: DType | 'float' | 'int' | 'long' | 'int64';
 }
 
 /** Nested arrays of numbers, e.g. [[1, 2], [3, 4]]. */
 export type NestedArray = number | NestedArray[];
 
 export class Tensor {
-  /** The elements, row-major. Ops never write an input's data; reshape/view/detach share it. */
-  readonly data: Float32Array;
   readonly shape: readonly number[];
   /** Number of elements. */
   readonly size: number;
+  readonly dtype: DType;
   requiresGrad: boolean;
   /** Accumulated gradient of a leaf that requires grad (null until the first backward). */
   grad: Tensor | null = null;
+  /** @internal the storage this tensor views */
+  _storage: Storage;
+  /** @internal element strides per dim (may be 0: expand; never negative) */
+  _strides: readonly number[];
+  /** @internal element offset of [0, …, 0] in the storage */
+  _offset: number;
+  /** @internal row-major contiguous (strides equal contiguousStrides(shape), any offset) */
+  _contig: boolean;
+  /** @internal the tensor this is a view of (null for a tensor owning its storage) */
+  _base: Tensor | null = null;
+  /** @internal cached contiguous data view */
+  _dv: DataArray | null = null;
   /** @internal graph inputs of the op that produced this tensor */
   _inputs: Tensor[] | null = null;
   /** @internal that op's backward rule */
   _backward: BackwardFn | null = null;
+  /** @internal tensors the rule reads, and their storage versions when it was recorded */
+  _saved: Tensor[] | null = null;
+  _savedVersions: number[] | null = null;
   /** @internal pending gradient during a backward pass */
   _g: Float32Array | null = null;
-  /** @internal whether _g may be written in place */
+  /** @internal whether _g may be written in place (and released after use) */
   _gOwned = false;
   /** @internal traversal epoch */
   _mark = 0;
+  /** @internal input node versions at record time (null: all 0), see autograd's resolve() */
+  _inputVers: number[] | null = null;
+  /** @internal how many times an in-place op re-based this tensor onto a new graph node */
+  _nodeVer = 0;
+  /** @internal the nodes that stood for this tensor's earlier values (index = node version) */
+  _prior: Tensor[] | null = null;
 
   /**
-   * Wraps `data` (taken as-is, not copied) with `shape`. Prefer `ng.tensor(...)` in user code; this
-   * constructor is the zero-copy path for data already in a Float32Array.
+   * Wraps `data` (taken as-is, not copied) with `shape`: a Float32Array (float32), Int32Array (int32)
+   * or Uint8Array (bool). Prefer `ng.tensor(...)` in user code; this constructor is the zero-copy path.
+   * Internally a Storage plus strides and offset make a view.
    */
-  constructor(data: Float32Array, shape: readonly number[], requiresGrad = false) {
-    if (!(data instanceof Float32Array)) {
-      throw new TypeError(`Tensor: data must be a Float32Array, got ${data === null ? 'null' : (data as object)?.constructor?.name ?? typeof data}`);
-    }
+  constructor(
+    data: DataArray | Storage, shape: readonly number[], requiresGrad = false,
+    strides?: readonly number[], offset = 0, dtype?: DType,
+  ) {
+    let storage: Storage;
+    let dt: DType;
     const size = sizeOf(shape);
-    if (data.length !== size) {
-      throw new Error(`Tensor: data has ${data.length} elements but shape ${fmtShape(shape)} needs ${size}`);
+    if (data instanceof Storage) {
+      storage = data;
+      dt = dtype ?? (dtypeOfArray(data.buf) as DType);
+    } else {
+      const d = dtypeOfArray(data);
+      if (d === null) {
+        throw new TypeError(`Tensor: data must be a Float32Array, Int32Array or Uint8Array, got ${data === null ? 'null' : (data as object)?.constructor?.name ?? typeof data}`);
+      }
+      if (data.length !== size) {
+        throw new Error(`Tensor: data has ${data.length} elements but shape ${fmtShape(shape)} needs ${size}`);
+      }
+      storage = new Storage(data);
+      dt = dtype ?? d;
     }
-    this.data = data;
-    this.shape = shape;
+    this._storage = storage;
+    this.dtype = dt;
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
     this.size = size;
+    if (strides === undefined) {
+      this._strides = contiguousStrides(shape);
+      this._contig = true;
+    } else {
+      this._strides = strides;
+      this._contig = isContiguousLayout(shape, strides);
+    }
+    this._offset = offset;
+    if (requiresGrad && dt !== 'float32') {
+      throw new TypeError(`Tensor: only float32 tensors can require gradients, got dtype ${dt}`);
+    }
     this.requiresGrad = requiresGrad;
+  }
+
+  /**
+   * The elements as a contiguous typed array (Float32Array for float32, Int32Array for int32,
+   * Uint8Array for bool; typed Float32Array for brevity). Zero-copy when the tensor is contiguous:
+   * writes go to the storage (views see them). A non-contiguous view returns a fresh copy.
+   */
+  get data(): Float32Array {
+    if (this._contig) {
+      let v = this._dv;
+      if (v === null) {
+        const buf = this._storage.buf;
+        v = this._offset === 0 && buf.length === this.size ? buf : buf.subarray(this._offset, this._offset + this.size);
+        this._dv = v;
+      }
+      return v as Float32Array;
+    }
+    const out = this.dtype === 'float32' ? new Float32Array(this.size) : newArray(this.dtype, this.size);
+    if (this.size > 0) {
+      const c = collapse(this.shape, this._strides);
+      if (this.dtype === 'float32') current.copy(c.shape, this._storage.buf as Float32Array, this._offset, c.strides, out as Float32Array, 0, contiguousStrides(c.shape), false);
+      else current.copyTyped(c.shape, this._storage.buf, this._offset, c.strides, out, 0, contiguousStrides(c.shape));
+    }
+    return out as Float32Array;
+  }
+
+  /**
+   * Replaces the elements (PyTorch's `t.data = …`): a typed array of this dtype and exactly `size`
+   * elements, copied into the storage so views keep seeing the tensor. Counts as an in-place write.
+   */
+  set data(values: Float32Array) {
+    const d = dtypeOfArray(values);
+    if (d !== this.dtype) {
+      throw new TypeError(`data: expected a ${arrayName(this.dtype)} for a ${this.dtype} tensor, got ${values === null ? 'null' : (values as object)?.constructor?.name ?? typeof values}`);
+    }
+    if (values.length !== this.size) {
+      throw new RangeError(`data: ${values.length} elements do not fit shape ${fmtShape(this.shape)} (${this.size} elements)`);
+    }
+    if (this._contig) this.data.set(values);
+    else {
+      const c = collapse(this.shape, this._strides);
+      current.copyTyped(c.shape, values, 0, contiguousStrides(c.shape), this._storage.buf, this._offset, c.strides);
+    }
+    this._storage.version++;
   }
 
   /** Number of dimensions. */
   get ndim(): number {
     return this.shape.length;
+  }
+
+  /** Element strides per dim (PyTorch's t.stride()), or one dim's stride. */
+  stride(): number[];
+  stride(dim: number): number;
+  stride(dim?: number): number[] | number {
+    if (dim === undefined) return [...this._strides];
+    const r = this.shape.length;
+    if (!Number.isInteger(dim) || dim < -r || dim >= Math.max(r, 1)) throw new RangeError(`stride: dim ${dim} is out of range for a tensor of rank ${r}`);
+    return this._strides[dim < 0 ? dim + r : dim];
+  }
+
+  /** Offset of the first element in the storage, in elements. */
+  storageOffset(): number {
+    return this._offset;
+  }
+
+  /** Whether the elements lie row-major and dense in the storage (then `data` is zero-copy). */
+  isContiguous(): boolean {
+    return this._contig;
+  }
+
+  /** The storage's own typed array (all of it, shared with every view). */
+  untypedStorage(): DataArray {
+    return this._storage.buf;
   }
 
   /** True when no op produced this tensor (user-created, or detached). */
@@ -70,42 +201,43 @@ export class Tensor {
     if (!flag && this._backward !== null) {
       throw new Error('requiresGrad_: cannot turn off gradients of a non-leaf tensor; use detach()');
     }
+    if (flag && this.dtype !== 'float32') throw new TypeError(`requiresGrad_: only float32 tensors can require gradients, got dtype ${this.dtype}`);
     this.requiresGrad = flag;
     return this;
   }
 
-  /** The single element of a one-element tensor. */
+  /** The single element of a one-element tensor (a bool reads as 0/1... as true/false). */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, expected 1`);
-    return this.data[0];
+    return this._storage.buf[this._offset];
   }
 
-  /** Nested arrays mirroring the shape (a plain number for a 0-d tensor). */
+  /** Nested arrays mirroring the shape (a plain number for a 0-d tensor; bool elements as booleans). */
   toArray(): NestedArray {
-    const { data, shape } = this;
-    if (shape.length === 0) return data[0];
+    const { shape } = this;
+    const buf = this._storage.buf;
+    const st = this._strides;
+    const conv = this.dtype === 'bool' ? (v: number) => (v !== 0) as unknown as number : (v: number) => v;
+    if (shape.length === 0) return conv(buf[this._offset]);
     const build = (dim: number, offset: number): NestedArray[] => {
       const n = shape[dim];
       const out = new Array<NestedArray>(n);
+      const s = st[dim];
       if (dim === shape.length - 1) {
-        for (let i = 0; i < n; i++) out[i] = data[offset + i];
+        for (let i = 0; i < n; i++) out[i] = conv(buf[offset + i * s]);
       } else {
-        const step = sizeOf(shape.slice(dim + 1));
-        for (let i = 0; i < n; i++) out[i] = build(dim + 1, offset + i * step);
+        for (let i = 0; i < n; i++) out[i] = build(dim + 1, offset + i * s);
       }
       return out;
     };
-    return build(0, 0);
+    return build(0, this._offset);
   }
 
-  /** A tensor sharing this data, cut from the graph (requiresGrad false). */
+  /** A view sharing this storage (and its version counter), cut from the graph (requiresGrad false). */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
-  }
-
-  /** A copy of the data with the same graph connection as an identity op would have. */
-  clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    const t = new Tensor(this._storage, this.shape, false, this._strides, this._offset, this.dtype);
+    t._base = this._base ?? this;
+    return t;
   }
 
   /**
@@ -130,32 +262,72 @@ export class Tensor {
       if (grad.length !== this.size) throw new Error(`backward: grad has ${grad.length} elements, expected ${this.size}`);
       seed = grad;
     } else {
+      if (!(grad instanceof Tensor)) throw new TypeError(`backward: grad must be a Tensor, a Float32Array or a number, got ${grad === null ? 'null' : typeof grad}`);
       if (!shapesEqual(grad.shape, this.shape)) {
         throw new Error(`backward: grad shape ${fmtShape(grad.shape)} does not match output shape ${fmtShape(this.shape)}`);
       }
+      if (grad.dtype !== 'float32') throw new TypeError(`backward: grad must be float32, got ${grad.dtype}`);
       seed = grad.data;
     }
     runBackward(this, seed);
   }
 
-  /** @internal adds a finished gradient buffer into .grad */
+  /** @internal adds a finished gradient buffer into .grad (an owned buffer becomes .grad or is released) */
   _addToGrad(buf: Float32Array, owned: boolean): void {
     if (this.grad === null) {
       this.grad = new Tensor(owned ? buf : buf.slice(), this.shape);
     } else {
       const g = this.grad.data;
       current.binary(BinaryOp.add, g, [1], buf, [1], g, [g.length]);
+      if (owned) release(buf);
     }
   }
 
   toString(): string {
-    return `Tensor(shape=${fmtShape(this.shape)}, data=${JSON.stringify(this.toArray())}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    const extra = `${this.dtype !== 'float32' ? `, dtype=${this.dtype}` : ''}${this.requiresGrad ? ', requiresGrad' : ''}`;
+    return `Tensor(shape=${fmtShape(this.shape)}, data=${JSON.stringify(this.toArray())}${extra})`;
   }
 }
 
-/** Is `x` a Tensor (also across duplicate module copies: checks the shape of the object). */
+/** Is `x` a Tensor. */
 export function isTensor(x: unknown): x is Tensor {
   return x instanceof Tensor;
+}
+
+/** Whether `strides` lay `shape` out row-major and dense (size-1 dims may have any stride). */
+export function isContiguousLayout(shape: readonly number[], strides: readonly number[]): boolean {
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = shape[i];
+    if (d === 0) return true;
+    if (d !== 1 && strides[i] !== acc) return false;
+    acc *= d;
+  }
+  return true;
+}
+
+/** Merges dims a strided walk can take as one (fewer dims for the copy kernels); rank ≥ 1. */
+export function collapse(shape: readonly number[], strides: readonly number[]): { shape: number[]; strides: number[] } {
+  const s: number[] = [];
+  const st: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d];
+    if (n === 1) continue;
+    const k = s.length - 1;
+    if (k >= 0 && st[k] === strides[d] * n) {
+      s[k] *= n;
+      st[k] = strides[d];
+    } else {
+      s.push(n);
+      st.push(strides[d]);
+    }
+  }
+  if (s.length === 0) return { shape: [1], strides: [0] };
+  return { shape: s, strides: st };
+}
+
+function arrayName(d: DType): string {
+  return d === 'float32' ? 'Float32Array' : d === 'int32' ? 'Int32Array' : 'Uint8Array';
 }
 
 function inferShape(values: NestedArray, shape: number[], path: string): void {
@@ -165,12 +337,12 @@ function inferShape(values: NestedArray, shape: number[], path: string): void {
   }
 }
 
-function fill(values: NestedArray, shape: readonly number[], dim: number, out: Float32Array, pos: { i: number }, path: string): void {
+function fill(values: NestedArray, shape: readonly number[], dim: number, out: DataArray, pos: { i: number }, path: string): void {
   if (dim === shape.length) {
-    if (typeof values !== 'number') {
+    if (typeof values !== 'number' && typeof values !== 'boolean') {
       throw new Error(`tensor: ragged nested array: expected a number at ${path || 'top level'}, got ${Array.isArray(values) ? 'an array' : typeof values}`);
     }
-    out[pos.i++] = values;
+    out[pos.i++] = Number(values);
     return;
   }
   if (!Array.isArray(values) || values.length !== shape[dim]) {
@@ -180,43 +352,78 @@ function fill(values: NestedArray, shape: readonly number[], dim: number, out: F
   for (let i = 0; i < values.length; i++) fill(values[i], shape, dim + 1, out, pos, `${path}[${i}]`);
 }
 
+const OPTION_KEYS = ['requiresGrad', 'dtype'];
+
+/** Checks an options object of a constructor: known keys only, dtype valid, requiresGrad only on float32. */
+function readOpts(opts: TensorOptions | undefined, op: string, fallback: DType = 'float32'): { dtype: DType; rg: boolean } {
+  if (opts === undefined || opts === null) return { dtype: fallback, rg: false };
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`${op}: options must be an object, got ${Array.isArray(opts) ? 'an array' : typeof opts}`);
+  for (const k of Object.keys(opts)) {
+    if (!OPTION_KEYS.includes(k)) throw new TypeError(`${op}: unknown option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
+  }
+  const dtype = opts.dtype === undefined ? fallback : checkDType(opts.dtype, op);
+  const rg = opts.requiresGrad ?? false;
+  if (typeof rg !== 'boolean') throw new TypeError(`${op}: requiresGrad must be a boolean, got ${typeof rg}`);
+  if (rg && dtype !== 'float32') throw new TypeError(`${op}: only float32 tensors can require gradients, got dtype ${dtype}`);
+  return { dtype, rg };
+}
+
+/** Writes numbers into an array of `dtype` as PyTorch converts them (int32 truncates toward zero, bool is x != 0). */
+function convertInto(dst: DataArray, src: ArrayLike<number>, dtype: DType): void {
+  const n = src.length;
+  if (dtype === 'bool') for (let i = 0; i < n; i++) dst[i] = src[i] ? 1 : 0;
+  else if (dtype === 'int32') for (let i = 0; i < n; i++) dst[i] = Math.trunc(Number(src[i]));
+  else for (let i = 0; i < n; i++) dst[i] = src[i];
+}
+
 /**
  * A tensor from a number (0-d), nested number arrays (shape inferred, ragged → Error), or a flat
- * `Float32Array` / `number[]` with an optional `shape` (default 1-D). Data is always copied.
- * `ng.tensor(values, {requiresGrad: true})` and `ng.tensor(values, shape, {requiresGrad: true})` work too.
+ * typed array / `number[]` with an optional `shape` (default 1-D). Data is always copied.
+ * The dtype follows the values (Int32Array → int32, Uint8Array → bool, booleans → bool) unless
+ * `{dtype}` says otherwise. `ng.tensor(values, {requiresGrad: true})` and
+ * `ng.tensor(values, shape, {dtype: 'int32'})` work too.
  */
 export function tensor(
-  values: NestedArray | Float32Array | ArrayLike<number>,
+  values: NestedArray | boolean | DataArray | ArrayLike<number>,
   shapeOrOpts?: readonly number[] | TensorOptions,
   opts?: TensorOptions,
 ): Tensor {
   let shape: readonly number[] | undefined;
   if (Array.isArray(shapeOrOpts)) shape = shapeOrOpts;
   else if (shapeOrOpts !== undefined) opts = shapeOrOpts as TensorOptions;
-  const rg = opts?.requiresGrad ?? false;
-  if (values === null || (typeof values !== 'number' && typeof values !== 'object')) {
+  if (values === null || (typeof values !== 'number' && typeof values !== 'boolean' && typeof values !== 'object')) {
     throw new TypeError(`tensor: values must be a number, a (nested) array or a typed array, got ${values === null ? 'null' : typeof values}`);
   }
+  const natural: DType = dtypeOfArray(values) ?? (typeof values === 'boolean' || firstLeafIsBool(values) ? 'bool' : 'float32');
+  const { dtype, rg } = readOpts(opts, 'tensor', natural === 'float32' || dtypeOfArray(values) !== null ? natural : natural);
   if (shape !== undefined) checkShape(shape, 'tensor');
-  if (typeof values === 'number') {
+  if (typeof values === 'number' || typeof values === 'boolean') {
     const s = shape ?? [];
     if (sizeOf(s) !== 1) throw new Error(`tensor: a single number cannot fill shape ${fmtShape(s)}`);
-    return new Tensor(new Float32Array([values]), [...s], rg);
+    const a = newArray(dtype, 1);
+    convertInto(a, [Number(values)], dtype);
+    return new Tensor(a, [...s], rg);
   }
-  const flat = values instanceof Float32Array || ArrayBuffer.isView(values) ||
-    (Array.isArray(values) && (values.length === 0 || typeof values[0] === 'number') && shape !== undefined);
+  const flat = ArrayBuffer.isView(values) ||
+    (Array.isArray(values) && (values.length === 0 || typeof values[0] === 'number' || typeof values[0] === 'boolean') && shape !== undefined);
   if (flat || (!Array.isArray(values) && typeof (values as ArrayLike<number>).length === 'number')) {
     const arr = values as ArrayLike<number>;
     const s = shape ?? [arr.length];
     if (sizeOf(s) !== arr.length) {
       throw new Error(`tensor: ${arr.length} values do not fit shape ${fmtShape(s)} (${sizeOf(s)} elements)`);
     }
-    return new Tensor(Float32Array.from(arr), [...s], rg);
+    const a = newArray(dtype, arr.length);
+    convertInto(a, arr, dtype);
+    return new Tensor(a, [...s], rg);
   }
   const inferred: number[] = [];
   inferShape(values as NestedArray, inferred, '');
-  const out = new Float32Array(sizeOf(inferred));
-  fill(values as NestedArray, inferred, 0, out, { i: 0 }, '');
+  const n = sizeOf(inferred);
+  if (n > MAX_ELEMENTS) throw new RangeError(`tensor: ${n} elements are more than a tensor can hold`);
+  const tmp = new Float64Array(n);
+  fill(values as NestedArray, inferred, 0, tmp as unknown as DataArray, { i: 0 }, '');
+  const out = newArray(dtype, n);
+  convertInto(out, tmp, dtype);
   if (shape !== undefined) {
     if (sizeOf(shape) !== out.length) {
       throw new Error(`tensor: ${out.length} values (shape ${fmtShape(inferred)}) do not fit shape ${fmtShape(shape)}`);
@@ -224,6 +431,14 @@ export function tensor(
     return new Tensor(out, [...shape], rg);
   }
   return new Tensor(out, inferred, rg);
+}
+
+function firstLeafIsBool(v: unknown): boolean {
+  while (Array.isArray(v)) {
+    if (v.length === 0) return false;
+    v = v[0];
+  }
+  return typeof v === 'boolean';
 }
 
 function shapeArg(shape: readonly number[] | number, op: string): number[] {
@@ -258,45 +473,60 @@ function shapeAndOpts(args: readonly unknown[], op: string): [number[], TensorOp
   return [shapeArg(args[0] as readonly number[] | number, op), opts as TensorOptions | undefined];
 }
 
+function filledTensor(s: number[], value: number, opts: TensorOptions | undefined, op: string): Tensor {
+  const { dtype, rg } = readOpts(opts, op);
+  const n = sizeOf(s);
+  const a = dtype === 'float32' ? (value === 0 ? zerosF32(n) : new Float32Array(n)) : newArray(dtype, n);
+  if (value !== 0) a.fill(dtype === 'bool' ? (value ? 1 : 0) : dtype === 'int32' ? Math.trunc(value) : value);
+  return new Tensor(a, s, rg);
+}
+
 /** A tensor of zeros. `shape` is an array (or a single length), or the sizes as arguments: zeros(2, 3). */
 export function zeros(...args: ShapeArgs): Tensor {
   const [s, opts] = shapeAndOpts(args, 'zeros');
-  return new Tensor(new Float32Array(sizeOf(s)), s, opts?.requiresGrad ?? false);
+  return filledTensor(s, 0, opts, 'zeros');
 }
 
 export function ones(...args: ShapeArgs): Tensor {
   const [s, opts] = shapeAndOpts(args, 'ones');
-  return filled(s, 1, opts, 'ones');
+  return filledTensor(s, 1, opts, 'ones');
 }
 
-export function full(shape: readonly number[] | number, value: number, opts?: TensorOptions): Tensor {
-  if (typeof value !== 'number') throw new TypeError(`full: value must be a number, got ${typeof value}`);
-  return filled(shape, value, opts, 'full');
+export function full(shape: readonly number[] | number, value: number | boolean, opts?: TensorOptions): Tensor {
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`full: value must be a number, got ${typeof value}`);
+  const natural: DType = typeof value === 'boolean' ? 'bool' : 'float32';
+  return filledTensor(shapeArg(shape, 'full'), Number(value), opts?.dtype === undefined ? { ...opts, dtype: natural } : opts, 'full');
 }
 
-function filled(shape: readonly number[] | number, value: number, opts: TensorOptions | undefined, op: string): Tensor {
-  const s = shapeArg(shape, op);
-  return new Tensor(new Float32Array(sizeOf(s)).fill(value), s, opts?.requiresGrad ?? false);
+/** zeros/ones/full shaped like another tensor (its dtype unless opts say otherwise). */
+export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, ...opts });
 }
-
-/** zeros/ones/full shaped like another tensor. */
-export function zerosLike(t: Tensor): Tensor {
-  return zeros(t.shape);
+export function onesLike(t: Tensor, opts?: TensorOptions): Tensor {
+  return ones(t.shape, { dtype: t.dtype, ...opts });
 }
-export function onesLike(t: Tensor): Tensor {
-  return ones(t.shape);
+export function fullLike(t: Tensor, value: number, opts?: TensorOptions): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...opts });
 }
 
 /** n×m identity (m defaults to n). */
 export function eye(n: number, m = n, opts?: TensorOptions): Tensor {
   const s = shapeArg([n, m], 'eye');
-  const d = new Float32Array(n * m);
+  const { dtype, rg } = readOpts(opts, 'eye');
+  const d = newArray(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1;
-  return new Tensor(d, s, opts?.requiresGrad ?? false);
+  return new Tensor(d, s, rg);
 }
 
-/** arange(n) = [0, 1, …, n−1]; arange(start, end, step = 1) like Python's range (floats allowed). */
-export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
+/**
+ * arange(n) = [0, 1, …, n−1]; arange(start, end, step = 1) like Python's range (floats allowed).
+ * The result is float32 (nodegrad's default dtype; PyTorch would give int64 for integer arguments, and
+ * code written for nodegrad 0.1 relies on float32); a trailing options object sets the dtype:
+ * arange(5, {dtype: 'int32'}).
+ */
+export function arange(startOrEnd: number, end?: number | TensorOptions, step: number | TensorOptions = 1, opts?: TensorOptions): Tensor {
+  if (typeof end === 'object' && end !== null) { opts = end; end = undefined; }
+  if (typeof step === 'object' && step !== null) { opts = step; step = 1; }
   let start = startOrEnd;
   if (end === undefined) {
     end = startOrEnd;
@@ -307,23 +537,28 @@ export function arange(startOrEnd: number, end?: number, step = 1): Tensor {
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
   if (n > MAX_ELEMENTS) throw new RangeError(`arange: ${n} elements (start ${start}, end ${end}, step ${step}) are more than a tensor can hold`);
-  const d = new Float32Array(n);
+  const { dtype, rg } = readOpts(opts, 'arange');
+  const d = newArray(dtype, n);
   for (let i = 0; i < n; i++) d[i] = start + i * step;
-  return new Tensor(d, [n]);
+  return new Tensor(d, [n], rg);
 }
 
 /** Standard normal samples from the seeded global generator (see manualSeed). */
 export function randn(...args: ShapeArgs): Tensor {
   const [s, opts] = shapeAndOpts(args, 'randn');
+  const { dtype, rg } = readOpts(opts, 'randn');
+  if (dtype !== 'float32') throw new TypeError(`randn: dtype must be float32, got ${dtype}`);
   const d = new Float32Array(sizeOf(s));
   for (let i = 0; i < d.length; i++) d[i] = defaultGenerator.normal();
-  return new Tensor(d, s, opts?.requiresGrad ?? false);
+  return new Tensor(d, s, rg);
 }
 
 /** Uniform samples in [0, 1) from the seeded global generator. */
 export function rand(...args: ShapeArgs): Tensor {
   const [s, opts] = shapeAndOpts(args, 'rand');
+  const { dtype, rg } = readOpts(opts, 'rand');
+  if (dtype !== 'float32') throw new TypeError(`rand: dtype must be float32, got ${dtype}`);
   const d = new Float32Array(sizeOf(s));
   for (let i = 0; i < d.length; i++) d[i] = defaultGenerator.uniform();
-  return new Tensor(d, s, opts?.requiresGrad ?? false);
+  return new Tensor(d, s, rg);
 }

@@ -10,6 +10,7 @@
  * - Op codes are small integers so the native binding takes them as-is; they never change meaning.
  * - The `js` backend (lib/backend/js) is the executable specification of every kernel.
  */
+import type { DataArray } from '../dtype.js';
 
 /** Unary element-wise ops: out[i] = f(x[i]) (alpha is the op's scalar parameter where it has one). */
 export const UnaryOp = {
@@ -85,8 +86,35 @@ export const Epilogue = {
 } as const;
 export type EpilogueCode = (typeof Epilogue)[keyof typeof Epilogue];
 
+/** Comparisons producing bool (0/1 bytes). */
+export const CompareOp = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 } as const;
+export type CompareOpCode = (typeof CompareOp)[keyof typeof CompareOp];
+
+/** Logical ops over bool (any non-zero is true). */
+export const LogicalOp = { and: 0, or: 1, xor: 2 } as const;
+export type LogicalOpCode = (typeof LogicalOp)[keyof typeof LogicalOp];
+
 export interface Backend {
   readonly name: string;
+
+  // ---- dtype-generic kernels (float32, int32, bool); see lib/backend/js/typed.ts for the contracts ----
+  /** Strided copy between arrays of any dtype (converting like cast); no accumulate. */
+  copyTyped(
+    shape: readonly number[], src: DataArray, srcOffset: number, srcStrides: readonly number[],
+    dst: DataArray, dstOffset: number, dstStrides: readonly number[],
+  ): void;
+  /** Contiguous dtype conversion of n elements. */
+  cast(src: DataArray, dst: DataArray, n: number): void;
+  /** out = a (op) b → bool over a broadcast shape (strides per output dim, 0 where broadcast). */
+  compare(op: CompareOpCode, a: DataArray, aStrides: readonly number[], b: DataArray, bStrides: readonly number[], out: Uint8Array, shape: readonly number[]): void;
+  /** out = a (and|or|xor) b → bool. */
+  logical(op: LogicalOpCode, a: DataArray, aStrides: readonly number[], b: DataArray, bStrides: readonly number[], out: Uint8Array, shape: readonly number[]): void;
+  /** out = cond ? a : b (broadcast; a, b, out share a dtype). */
+  where(cond: Uint8Array, cStrides: readonly number[], a: DataArray, aStrides: readonly number[], b: DataArray, bStrides: readonly number[], out: DataArray, shape: readonly number[]): void;
+  /** int32 element-wise add/sub/mul/pow/max/min (wrapping), broadcast like binary. */
+  binaryInt(op: BinaryOpCode, a: Int32Array, aStrides: readonly number[], b: Int32Array, bStrides: readonly number[], out: Int32Array, shape: readonly number[]): void;
+  /** sum/max/min/argmax/argmin of int32 or bool data viewed as [outer, n, inner] into int32. */
+  reduceInt(op: ReduceOpCode, x: DataArray, out: Int32Array, outer: number, n: number, inner: number): void;
 
   /**
    * C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], then the epilogue, for b in [0, batch).

@@ -2,7 +2,8 @@
 import { ReduceOp } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { Tensor } from '../tensor.js';
-import { broadcastStrides, coalesce, contiguousStrides, shapesEqual, sizeOf } from '../util/shape.js';
+import { broadcastStrides, coalesce, contiguousStrides, sizeOf } from '../util/shape.js';
+import { zerosF32 } from '../util/alloc.js';
 
 export const ONE: readonly number[] = [1];
 
@@ -25,7 +26,7 @@ export function asTensor(x: Tensor | number, op: string): Tensor {
 export function sumToShape(g: Float32Array, outShape: readonly number[], inShape: readonly number[]): Float32Array {
   const n = sizeOf(inShape);
   if (n === g.length) return g;
-  const dst = new Float32Array(n);
+  const dst = zerosF32(n);
   if (g.length === 0) return dst;
   const c = coalesce(outShape, [broadcastStrides(inShape, outShape), contiguousStrides(outShape)]);
   const s = c.shape;
@@ -49,26 +50,3 @@ export function isSame(a: Float32Array, b: Float32Array): boolean {
   return a === b;
 }
 
-/** Materialises `x` broadcast to `shape` as a new contiguous array. */
-export function expandData(x: Tensor, shape: readonly number[]): Float32Array {
-  const out = new Float32Array(sizeOf(shape));
-  if (out.length === 0) return out;
-  if (shapesEqual(x.shape, shape)) {
-    out.set(x.data);
-    return out;
-  }
-  const c = coalesce(shape, [broadcastStrides(x.shape, shape), contiguousStrides(shape)]);
-  current.copy(c.shape, x.data, 0, c.strides[0], out, 0, c.strides[1], false);
-  return out;
-}
-
-/** Contiguous copy of `data` (shape `shape`) with its dims reordered by `perm`. */
-export function permuteData(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  if (out.length === 0) return out;
-  const inStrides = contiguousStrides(shape);
-  const outShape = perm.map((p) => shape[p]);
-  const c = coalesce(outShape, [perm.map((p) => inStrides[p]), contiguousStrides(outShape)]);
-  current.copy(c.shape, data, 0, c.strides[0], out, 0, c.strides[1], false);
-  return out;
-}

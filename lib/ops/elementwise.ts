@@ -3,29 +3,59 @@
  * unary math ops neg exp log sqrt abs square. Each forward is one backend call; broadcast dims are
  * coalesced first so kernels see few dims. Backward rules reduce gradients back to each input's shape.
  */
-import { BinaryOp, UnaryOp, type BinaryOpCode, type UnaryOpCode } from '../backend/backend.js';
+import { BinaryOp, CompareOp, UnaryOp, type BinaryOpCode, type UnaryOpCode } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, needsGrad2, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, coalesce, contiguousStrides, shapesEqual, sizeOf } from '../util/shape.js';
 import { asTensor, ONE, sumToShape } from './core.js';
+import { contiguous } from './shape.js';
+import { emptyF32, release } from '../util/alloc.js';
 
-/** How a broadcasting binary op walks its operands (coalesced). */
+/**
+ * How a broadcasting binary op walks its operands (coalesced): `aStrides`/`bStrides` read each
+ * operand's storage (from `aData`/`bData`, which start at its offset: views cost no copy);
+ * `aLog`/`bLog` read a contiguous array of the operand's own shape (derived values in backward).
+ */
 interface Plan {
   outShape: number[];
   shape: number[];
   aStrides: number[];
   bStrides: number[];
+  aLog: number[];
+  bLog: number[];
+  outStrides: number[];
+}
+
+/** Storage strides of t read at outShape (0 on broadcast dims). */
+function readStrides(t: Tensor, outShape: readonly number[]): number[] {
+  const rank = outShape.length;
+  const off = rank - t.ndim;
+  const s = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    if (i < off) { s[i] = 0; continue; }
+    s[i] = t.shape[i - off] === 1 && outShape[i] !== 1 ? 0 : t._strides[i - off];
+  }
+  return s;
+}
+
+/** The storage array of a float32 tensor, starting at its offset. */
+export function storageData(t: Tensor): Float32Array {
+  const buf = t._storage.buf as Float32Array;
+  return t._offset === 0 ? buf : buf.subarray(t._offset);
 }
 
 function plan(a: Tensor, b: Tensor, op: string): Plan {
   const outShape = broadcastShapes(a.shape, b.shape, op);
-  const c = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape), contiguousStrides(outShape)]);
-  return { outShape, shape: c.shape, aStrides: c.strides[0], bStrides: c.strides[1] };
+  const c = coalesce(outShape, [
+    readStrides(a, outShape), readStrides(b, outShape),
+    broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape), contiguousStrides(outShape),
+  ]);
+  return { outShape, shape: c.shape, aStrides: c.strides[0], bStrides: c.strides[1], aLog: c.strides[2], bLog: c.strides[3], outStrides: c.strides[4] };
 }
 
 function run(op: BinaryOpCode, a: Float32Array, as: readonly number[], b: Float32Array, bs: readonly number[], shape: readonly number[], n: number): Float32Array {
-  const out = new Float32Array(n);
+  const out = emptyF32(n);
   if (n > 0) current.binary(op, a, as, b, bs, out, shape);
   return out;
 }
@@ -36,7 +66,7 @@ function same(op: BinaryOpCode, x: Float32Array, y: Float32Array): Float32Array 
 }
 
 function un(op: UnaryOpCode, x: Float32Array, alpha = 0): Float32Array {
-  const out = new Float32Array(x.length);
+  const out = emptyF32(x.length);
   current.unary(op, x, out, x.length, alpha);
   return out;
 }
@@ -45,94 +75,154 @@ function un(op: UnaryOpCode, x: Float32Array, alpha = 0): Float32Array {
 function give(t: Tensor, buf: Float32Array, outShape: readonly number[], owned: boolean): void {
   if (!t.requiresGrad) return;
   const r = sumToShape(buf, outShape, t.shape);
+  if (r !== buf && owned) release(buf);
   accumulate(t, r, r === buf ? owned : true);
 }
 
+/** Binary ops on int32 data (both operands non-float): int32 result, or null when the op computes in float. */
+const INT_OPS: ReadonlySet<number> = new Set([BinaryOp.add, BinaryOp.sub, BinaryOp.mul, BinaryOp.pow, BinaryOp.max, BinaryOp.min]);
+
 function binaryForward(op: BinaryOpCode, a: Tensor, b: Tensor, name: string): { out: Tensor; p: Plan | null } {
-  if (shapesEqual(a.shape, b.shape)) {
+  if (a._contig && b._contig && shapesEqual(a.shape, b.shape)) {
     const out = new Tensor(run(op, a.data, ONE, b.data, ONE, [a.size], a.size), a.shape);
     return { out, p: null };
   }
   const p = plan(a, b, name);
-  const out = new Tensor(new Float32Array(sizeOf(p.outShape)), p.outShape);
-  if (out.size > 0) current.binary(op, a.data, p.aStrides, b.data, p.bStrides, out.data, p.shape);
+  const out = new Tensor(emptyF32(sizeOf(p.outShape)), p.outShape);
+  if (out.size > 0) current.binary(op, storageData(a), p.aStrides, storageData(b), p.bStrides, out.data, p.shape);
   return { out, p };
+}
+
+/** Both operands integer (int32/bool) and an op integers keep: the int32 result; otherwise null. */
+function intResult(op: BinaryOpCode, a: Tensor, b: Tensor, name: string): Tensor | null {
+  if (a.dtype === 'float32' || b.dtype === 'float32' || !INT_OPS.has(op)) return null;
+  return intBinary(op, a.int(), b.int(), name);
+}
+
+function intBinary(op: BinaryOpCode, a: Tensor, b: Tensor, name: string): Tensor {
+  const outShape = broadcastShapes(a.shape, b.shape, name);
+  const out = new Int32Array(sizeOf(outShape));
+  const c = coalesce(outShape, [readStrides(a, outShape), readStrides(b, outShape)]);
+  const ab = a._storage.buf as Int32Array;
+  const bb = b._storage.buf as Int32Array;
+  if (out.length > 0) current.binaryInt(op, a._offset ? ab.subarray(a._offset) : ab, c.strides[0], b._offset ? bb.subarray(b._offset) : bb, c.strides[1], out, c.shape);
+  return new Tensor(out, outShape);
 }
 
 /** g (op) other, where other broadcasts into the output (other = a or b of the plan). */
 function withOperand(op: BinaryOpCode, g: Float32Array, other: Tensor, p: Plan | null, otherIsA: boolean): Float32Array {
   if (p === null) return same(op, g, other.data);
-  // g is contiguous over the (coalesced) output shape
-  return run(op, g, contiguousStrides(p.shape), other.data, otherIsA ? p.aStrides : p.bStrides, p.shape, g.length);
+  // g is contiguous over the (coalesced) output shape; other is read from its storage
+  return run(op, g, p.outStrides, storageData(other), otherIsA ? p.aStrides : p.bStrides, p.shape, g.length);
+}
+
+/** g (op) d, where d is a contiguous array of the shape of plan operand a (or b). */
+function withDerived(op: BinaryOpCode, g: Float32Array, d: Float32Array, p: Plan | null, isA: boolean): Float32Array {
+  if (p === null) return same(op, g, d);
+  return run(op, g, p.outStrides, d, isA ? p.aLog : p.bLog, p.shape, g.length);
 }
 
 function unaryForward(x: Tensor, op: UnaryOpCode, alpha: number): Tensor {
-  const out = new Tensor(new Float32Array(x.size), x.shape);
-  current.unary(op, x.data, out.data, x.size, alpha);
+  const out = new Tensor(emptyF32(x.size), x.shape);
+  if (x.size > 0) current.unary(op, x.data, out.data, x.size, alpha);
   return out;
 }
 
-/** A unary op whose backward is the backend's unaryBackward kernel. */
+/** Ops that keep an integer dtype (neg, abs, square on int32) — every other unary op computes in float32. */
+function floatInput(x: Tensor): Tensor {
+  return x.dtype === 'float32' ? x : x.float();
+}
+
+/** A unary op whose backward is the backend's unaryBackward kernel. Non-contiguous inputs are copied once. */
 export function unaryOp(x: Tensor, op: UnaryOpCode, alpha = 0): Tensor {
+  x = contiguous(floatInput(x));
   const out = unaryForward(x, op, alpha);
   if (needsGrad1(x)) {
     record(out, [x], (g) => {
-      const dx = new Float32Array(x.size);
-      current.unaryBackward(op, x.data, out.data, g, dx, x.size, alpha);
+      const dx = emptyF32(x.size);
+      if (x.size > 0) current.unaryBackward(op, x.data, out.data, g, dx, x.size, alpha);
       accumulate(x, dx, true);
     });
   }
   return out;
 }
 
+/** tensor (op) number for int32/bool tensors: integer scalars keep int32 (PyTorch), others go to float32. */
+function scalarOnInt(a: Tensor, b: number, op: BinaryOpCode, name: string): Tensor | null {
+  if (a.dtype === 'float32') return null;
+  if (Number.isInteger(b) && INT_OPS.has(op)) return intBinary(op, a.int(), new Tensor(new Int32Array([b]), []), name);
+  return null;
+}
+
 export function add(a: Tensor | number, b: Tensor | number): Tensor {
   if (typeof b === 'number' && a instanceof Tensor) {
-    const out = unaryForward(a, UnaryOp.addScalar, b);
-    if (needsGrad1(a)) record(out, [a], (g) => accumulate(a, g, false));
+    const r = scalarOnInt(a, b, BinaryOp.add, 'add');
+    if (r !== null) return r;
+    const x = contiguous(floatInput(a));
+    const out = unaryForward(x, UnaryOp.addScalar, b);
+    if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, g, false), []);
     return out;
   }
   if (typeof a === 'number' && b instanceof Tensor) return add(b, a);
-  const ta = asTensor(a, 'add');
-  const tb = asTensor(b, 'add');
+  let ta = asTensor(a, 'add');
+  let tb = asTensor(b, 'add');
+  const ir = intResult(BinaryOp.add, ta, tb, 'add');
+  if (ir !== null) return ir;
+  ta = floatInput(ta);
+  tb = floatInput(tb);
   const { out } = binaryForward(BinaryOp.add, ta, tb, 'add');
   if (needsGrad2(ta, tb)) {
     const outShape = out.shape;
     record(out, [ta, tb], (g) => {
       give(ta, g, outShape, false);
       give(tb, g, outShape, false);
-    });
+    }, []);
   }
   return out;
 }
 
 export function sub(a: Tensor | number, b: Tensor | number): Tensor {
   if (typeof b === 'number' && a instanceof Tensor) {
-    const out = unaryForward(a, UnaryOp.addScalar, -b);
-    if (needsGrad1(a)) record(out, [a], (g) => accumulate(a, g, false));
+    const r = scalarOnInt(a, b, BinaryOp.sub, 'sub');
+    if (r !== null) return r;
+    const x = contiguous(floatInput(a));
+    const out = unaryForward(x, UnaryOp.addScalar, -b);
+    if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, g, false), []);
     return out;
   }
-  const ta = asTensor(a, 'sub');
-  const tb = asTensor(b, 'sub');
+  let ta = asTensor(a, 'sub');
+  let tb = asTensor(b, 'sub');
+  const ir = intResult(BinaryOp.sub, ta, tb, 'sub');
+  if (ir !== null) return ir;
+  ta = floatInput(ta);
+  tb = floatInput(tb);
   const { out } = binaryForward(BinaryOp.sub, ta, tb, 'sub');
   if (needsGrad2(ta, tb)) {
     const outShape = out.shape;
     record(out, [ta, tb], (g) => {
       give(ta, g, outShape, false);
       if (tb.requiresGrad) give(tb, un(UnaryOp.neg, g), outShape, true);
-    });
+    }, []);
   }
   return out;
 }
 
 export function mul(a: Tensor | number, b: Tensor | number): Tensor {
   if (typeof b === 'number' && a instanceof Tensor) {
-    const out = unaryForward(a, UnaryOp.scale, b);
-    if (needsGrad1(a)) record(out, [a], (g) => accumulate(a, un(UnaryOp.scale, g, b), true));
+    const r = scalarOnInt(a, b, BinaryOp.mul, 'mul');
+    if (r !== null) return r;
+    const x = contiguous(floatInput(a));
+    const out = unaryForward(x, UnaryOp.scale, b);
+    if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, un(UnaryOp.scale, g, b), true), []);
     return out;
   }
   if (typeof a === 'number' && b instanceof Tensor) return mul(b, a);
-  const ta = asTensor(a, 'mul');
-  const tb = asTensor(b, 'mul');
+  let ta = asTensor(a, 'mul');
+  let tb = asTensor(b, 'mul');
+  const ir = intResult(BinaryOp.mul, ta, tb, 'mul');
+  if (ir !== null) return ir;
+  ta = floatInput(ta);
+  tb = floatInput(tb);
   const { out, p } = binaryForward(BinaryOp.mul, ta, tb, 'mul');
   if (needsGrad2(ta, tb)) {
     const outShape = out.shape;
@@ -145,8 +235,12 @@ export function mul(a: Tensor | number, b: Tensor | number): Tensor {
 }
 
 export function div(a: Tensor | number, b: Tensor | number): Tensor {
-  const ta = asTensor(a, 'div');
-  const tb = asTensor(b, 'div');
+  let ta = asTensor(a, 'div');
+  let tb = asTensor(b, 'div');
+  const ir = intResult(BinaryOp.div, ta, tb, 'div');
+  if (ir !== null) return ir;
+  ta = floatInput(ta);
+  tb = floatInput(tb);
   const { out, p } = binaryForward(BinaryOp.div, ta, tb, 'div');
   if (needsGrad2(ta, tb)) {
     const outShape = out.shape;
@@ -154,7 +248,9 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor {
       if (ta.requiresGrad) give(ta, withOperand(BinaryOp.div, g, tb, p, false), outShape, true);
       if (tb.requiresGrad) {
         // d(a/b)/db = −(a/b)/b = −out/b
-        const t = withOperand(BinaryOp.div, same(BinaryOp.mul, g, out.data), tb, p, false);
+        const go = same(BinaryOp.mul, g, out.data);
+        const t = withOperand(BinaryOp.div, go, tb, p, false);
+        release(go);
         current.unary(UnaryOp.neg, t, t, t.length, 0);
         give(tb, t, outShape, true);
       }
@@ -168,24 +264,28 @@ export function pow(a: Tensor | number, b: Tensor | number): Tensor {
   if (typeof b === 'number' && a instanceof Tensor) {
     return b === 2 ? unaryOp(a, UnaryOp.square) : unaryOp(a, UnaryOp.powScalar, b);
   }
-  const ta = asTensor(a, 'pow');
-  const tb = asTensor(b, 'pow');
+  let ta = asTensor(a, 'pow');
+  let tb = asTensor(b, 'pow');
+  const ir = intResult(BinaryOp.pow, ta, tb, 'pow');
+  if (ir !== null) return ir;
+  ta = floatInput(ta);
+  tb = floatInput(tb);
   const { out, p } = binaryForward(BinaryOp.pow, ta, tb, 'pow');
   if (needsGrad2(ta, tb)) {
     const outShape = out.shape;
     record(out, [ta, tb], (g) => {
       if (ta.requiresGrad) {
         // b · a^(b−1) · g
-        const bm1 = new Tensor(un(UnaryOp.addScalar, tb.data, -1), tb.shape);
-        const t = p === null ? same(BinaryOp.pow, ta.data, bm1.data)
-          : run(BinaryOp.pow, ta.data, p.aStrides, bm1.data, p.bStrides, p.shape, g.length);
-        const u = withOperand(BinaryOp.mul, t, tb, p, false);
+        const bm1 = un(UnaryOp.addScalar, tb.data, -1);
+        const t = p === null ? same(BinaryOp.pow, ta.data, bm1)
+          : run(BinaryOp.pow, ta.data, p.aLog, bm1, p.bLog, p.shape, g.length);
+        const u = withDerived(BinaryOp.mul, t, tb.data, p, false);
         give(ta, same(BinaryOp.mul, u, g), outShape, true);
       }
       if (tb.requiresGrad) {
         // a^b · ln(a) · g
-        const la = new Tensor(un(UnaryOp.log, ta.data), ta.shape);
-        const t = withOperand(BinaryOp.mul, same(BinaryOp.mul, g, out.data), la, p, true);
+        const la = un(UnaryOp.log, ta.data);
+        const t = withDerived(BinaryOp.mul, same(BinaryOp.mul, g, out.data), la, p, true);
         give(tb, t, outShape, true);
       }
     });
@@ -196,36 +296,49 @@ export function pow(a: Tensor | number, b: Tensor | number): Tensor {
 /** Element-wise maximum / minimum; on ties the gradient is split evenly (PyTorch). */
 function extremum(a: Tensor | number, b: Tensor | number, isMax: boolean): Tensor {
   const name = isMax ? 'maximum' : 'minimum';
-  const ta = asTensor(a, name);
-  const tb = asTensor(b, name);
+  let ta = asTensor(a, name);
+  let tb = asTensor(b, name);
+  const ir = intResult(isMax ? BinaryOp.max : BinaryOp.min, ta, tb, name);
+  if (ir !== null) return ir;
+  ta = floatInput(ta);
+  tb = floatInput(tb);
   const { out, p } = binaryForward(isMax ? BinaryOp.max : BinaryOp.min, ta, tb, name);
   if (needsGrad2(ta, tb)) {
     const outShape = out.shape;
     record(out, [ta, tb], (g) => {
-      // mask_a = 1 where a wins, 0.5 on ties, 0 otherwise (computed from broadcast a and b)
-      const ea = p === null ? ta.data : expand(ta, p);
-      const eb = p === null ? tb.data : expand(tb, p);
-      const ga = new Float32Array(g.length);
-      const gb = new Float32Array(g.length);
-      for (let i = 0; i < g.length; i++) {
-        const x = ea[i];
-        const y = eb[i];
-        if (x === y) { ga[i] = 0.5 * g[i]; gb[i] = ga[i]; } else if (isMax ? x > y : x < y) ga[i] = g[i]; else gb[i] = g[i];
+      // a's share: g where a wins, g/2 on ties, 0 otherwise (b's likewise), from compare + where kernels
+      const n = g.length;
+      const shp = p === null ? [n] : p.shape;
+      const cs = p === null ? ONE : p.outStrides;
+      const A = p === null ? ta.data : storageData(ta);
+      const B = p === null ? tb.data : storageData(tb);
+      const win = new Uint8Array(n);
+      const tie = new Uint8Array(n);
+      current.compare(isMax ? CompareOp.gt : CompareOp.lt, A, p === null ? ONE : p.aStrides, B, p === null ? ONE : p.bStrides, win, shp);
+      current.compare(CompareOp.eq, A, p === null ? ONE : p.aStrides, B, p === null ? ONE : p.bStrides, tie, shp);
+      const half = un(UnaryOp.scale, g, 0.5);
+      const zs = shp.map(() => 0);
+      const t = emptyF32(n);
+      if (ta.requiresGrad) {
+        current.where(tie, cs, half, cs, ZERO, zs, t, shp);
+        const ga = emptyF32(n);
+        current.where(win, cs, g, cs, t, cs, ga, shp);
+        give(ta, ga, outShape, true);
       }
-      give(ta, ga, outShape, true);
-      give(tb, gb, outShape, true);
+      if (tb.requiresGrad) {
+        current.where(tie, cs, half, cs, g, cs, t, shp);
+        const gb = emptyF32(n);
+        current.where(win, cs, ZERO, zs, t, cs, gb, shp);
+        give(tb, gb, outShape, true);
+      }
+      release(half);
+      release(t);
     });
   }
   return out;
 }
 
-function expand(t: Tensor, p: Plan): Float32Array {
-  const n = sizeOf(p.outShape);
-  const out = new Float32Array(n);
-  const c = coalesce(p.outShape, [broadcastStrides(t.shape, p.outShape), contiguousStrides(p.outShape)]);
-  current.copy(c.shape, t.data, 0, c.strides[0], out, 0, c.strides[1], false);
-  return out;
-}
+const ZERO = new Float32Array(1);
 
 export function maximum(a: Tensor | number, b: Tensor | number): Tensor {
   return extremum(a, b, true);

@@ -2,8 +2,10 @@
 export { abs, add, div, exp, log, maximum, minimum, mul, neg, pow, reciprocal, sqrt, square, sub } from './elementwise.js';
 export { gelu, leakyRelu, logSoftmax, relu, sigmoid, softmax, tanh, type GeluOptions } from './activation.js';
 export { argmax, argmin, max, mean, min, sum } from './reduce.js';
-export { expand, flatten, permute, reshape, squeeze, transpose, unsqueeze } from './shape.js';
-export { concat, index, slice, stack } from './join.js';
+export { chunk, clone, contiguous, expand, flatten, index, narrow, permute, reshape, select, slice, split, squeeze, t, transpose, unbind, unsqueeze, view } from './shape.js';
+export { concat, stack } from './join.js';
 export { matmul } from './matmul.js';
 export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions, type Size2 } from './conv.js';
 export { batchNorm, type BatchNormFnOptions } from './batchnorm.js';
+export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, where, maskedFill, to } from './compare.js';
+export { clamp, clamp_, copy_, fill_, zero_ } from './inplace.js';

@@ -8,22 +8,22 @@ import { Epilogue } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { accumulate, needsGrad2, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
-import { broadcastShapes, broadcastStrides, coalesce, contiguousStrides, fmtShape, sizeOf } from '../util/shape.js';
+import { broadcastShapes, coalesce, contiguousStrides, fmtShape, sizeOf } from '../util/shape.js';
 import { sumToShape } from './core.js';
-import { reshape } from './shape.js';
+import { storageData } from './elementwise.js';
+import { contiguous, reshape } from './shape.js';
+import { emptyF32, release, zerosF32 } from '../util/alloc.js';
 
 /**
  * C[b] = op(A[b])·op(B[b]) over a batch shape with per-operand element strides per batch dim.
- * A is M×K (or K×M when tA), B is K×N (or N×K when tB), C is M×N, all tightly packed.
+ * op(A) is M×K read from A with leading dimension lda (stored K×M when tA), likewise B; C is M×N, packed.
  */
 function batchedGemm(
   tA: boolean, tB: boolean, M: number, N: number, K: number,
-  A: Float32Array, B: Float32Array, C: Float32Array,
+  A: Float32Array, lda: number, B: Float32Array, ldb: number, C: Float32Array,
   batch: readonly number[], sA: readonly number[], sB: readonly number[], sC: readonly number[],
 ): void {
-  if (C.length === 0) return;
-  const lda = tA ? M : K;
-  const ldb = tB ? K : N;
+  if (M === 0 || N === 0) return;
   const c = coalesce(batch, [sA, sB, sC]);
   const shape = c.shape;
   const [ca, cb, cc] = c.strides;
@@ -52,6 +52,37 @@ function scaled(s: number[], k: number): number[] {
   return s.map((v) => v * k);
 }
 
+/**
+ * How GEMM reads the last two dims of t (rows × cols) straight from its storage: row-major with a
+ * row stride ≥ cols (trans = false), or column-major (a transposed view: trans = true). Null when
+ * neither holds (an expanded or oddly strided view): the caller copies it contiguous first.
+ */
+interface Operand {
+  t: Tensor;
+  data: Float32Array;
+  trans: boolean;
+  ld: number;
+}
+
+function operand(t: Tensor): Operand | null {
+  const r = t.ndim;
+  const rows = t.shape[r - 2];
+  const cols = t.shape[r - 1];
+  const s1 = t._strides[r - 2];
+  const s2 = t._strides[r - 1];
+  const data = storageData(t);
+  if ((s2 === 1 || cols === 1) && (rows === 1 || s1 >= Math.max(cols, 1))) return { t, data, trans: false, ld: rows === 1 ? Math.max(cols, 1) : s1 };
+  if ((s1 === 1 || rows === 1) && (cols === 1 || s2 >= Math.max(rows, 1))) return { t, data, trans: true, ld: cols === 1 ? Math.max(rows, 1) : s2 };
+  return null;
+}
+
+/** Storage strides of t's batch dims read at the broadcast batch shape (0 where t broadcasts). */
+function batchStrides(t: Tensor, batch: readonly number[]): number[] {
+  const tb = t.ndim - 2;
+  const off = batch.length - tb;
+  return batch.map((d, i) => (i < off ? 0 : t.shape[i - off] === 1 && d !== 1 ? 0 : t._strides[i - off]));
+}
+
 /** Both operands at least 2-D. */
 function matmulNd(a: Tensor, b: Tensor, origA: readonly number[], origB: readonly number[]): Tensor {
   const ra = a.ndim;
@@ -69,45 +100,58 @@ function matmulNd(a: Tensor, b: Tensor, origA: readonly number[], origB: readonl
   } catch {
     throw new Error(`matmul: shapes ${fmtShape(origA)} and ${fmtShape(origB)} have batch dims that cannot be broadcast`);
   }
+  const A = operand(a) ?? operand(contiguous(a))!;
+  const B = operand(b) ?? operand(contiguous(b))!;
   const outShape = [...batch, M, N];
-  const out = new Tensor(new Float32Array(sizeOf(outShape)), outShape);
-  if (rb === 2) {
+  const out = new Tensor(emptyF32(sizeOf(outShape)), outShape);
+  const grad = needsGrad2(a, b);
+  if (rb === 2 && A.t._contig) {
     // fold A's batch into M: one gemm
     const Mf = sizeOf(batch) * M;
-    if (out.size > 0 && K > 0) batchedGemm(false, false, Mf, N, K, a.data, b.data, out.data, [1], [0], [0], [0]);
-    if (needsGrad2(a, b)) {
+    if (out.size > 0) {
+      if (K > 0) batchedGemm(false, B.trans, Mf, N, K, A.data, K, B.data, B.ld, out.data, [1], [0], [0], [0]);
+      else out.data.fill(0);
+    }
+    if (grad) {
       record(out, [a, b], (g) => {
         if (a.requiresGrad) {
-          const da = new Float32Array(a.size);
-          if (da.length > 0 && N > 0) batchedGemm(false, true, Mf, K, N, g, b.data, da, [1], [0], [0], [0]);
+          const da = N > 0 ? emptyF32(a.size) : zerosF32(a.size);
+          if (da.length > 0 && N > 0) batchedGemm(false, !B.trans, Mf, K, N, g, N, B.data, B.ld, da, [1], [0], [0], [0]);
           accumulate(a, da, true);
         }
         if (b.requiresGrad) {
-          const db = new Float32Array(b.size);
-          if (db.length > 0 && Mf > 0) batchedGemm(true, false, K, N, Mf, a.data, g, db, [1], [0], [0], [0]);
+          const db = Mf > 0 ? emptyF32(b.size) : zerosF32(b.size);
+          if (db.length > 0 && Mf > 0) batchedGemm(true, false, K, N, Mf, A.data, K, g, N, db, [1], [0], [0], [0]);
           accumulate(b, db, true);
         }
       });
     }
     return out;
   }
-  const sA = scaled(broadcastStrides(batchA, batch), M * K);
-  const sB = scaled(broadcastStrides(batchB, batch), K * N);
+  const sA = batchStrides(A.t, batch);
+  const sB = batchStrides(B.t, batch);
   const sC = scaled(contiguousStrides(batch), M * N);
-  if (K > 0) batchedGemm(false, false, M, N, K, a.data, b.data, out.data, batch, sA, sB, sC);
-  if (needsGrad2(a, b)) {
+  if (out.size > 0) {
+    if (K > 0) batchedGemm(A.trans, B.trans, M, N, K, A.data, A.ld, B.data, B.ld, out.data, batch, sA, sB, sC);
+    else out.data.fill(0);
+  }
+  if (grad) {
     record(out, [a, b], (g) => {
       if (a.requiresGrad) {
-        // dA (at the broadcast batch shape) = dC · Bᵀ, then summed over A's broadcast dims
-        const full = new Float32Array(sizeOf(batch) * M * K);
-        if (full.length > 0 && N > 0) batchedGemm(false, true, M, K, N, g, b.data, full, batch, sC, sB, scaled(contiguousStrides(batch), M * K));
+        // dA (at the broadcast batch shape) = dC · op(B)ᵀ, then summed over A's broadcast dims
+        const n = sizeOf(batch) * M * K;
+        const full = N > 0 ? emptyF32(n) : zerosF32(n);
+        if (full.length > 0 && N > 0) batchedGemm(false, !B.trans, M, K, N, g, N, B.data, B.ld, full, batch, sC, sB, scaled(contiguousStrides(batch), M * K));
         const r = sumToShape(full, [...batch, M, K], a.shape);
+        if (r !== full) release(full);
         accumulate(a, r, true);
       }
       if (b.requiresGrad) {
-        const full = new Float32Array(sizeOf(batch) * K * N);
-        if (full.length > 0 && M > 0) batchedGemm(true, false, K, N, M, a.data, g, full, batch, sA, sC, scaled(contiguousStrides(batch), K * N));
+        const n = sizeOf(batch) * K * N;
+        const full = M > 0 ? emptyF32(n) : zerosF32(n);
+        if (full.length > 0 && M > 0) batchedGemm(!A.trans, false, K, N, M, A.data, A.ld, g, N, full, batch, sA, sC, scaled(contiguousStrides(batch), K * N));
         const r = sumToShape(full, [...batch, K, N], b.shape);
+        if (r !== full) release(full);
         accumulate(b, r, true);
       }
     });

@@ -2,16 +2,21 @@
  * Reductions sum mean max min argmax argmin with (dim?, keepDim?). Without dim they reduce every
  * element to a 0-d tensor. sum/mean also take an array of dims (PyTorch's tuple of dims).
  * max/min with a dim return the values tensor, which also carries PyTorch's named-tuple fields:
- * `.values` (itself) and `.indices` (float32 positions along dim, as argmax/argmin), and unpacks as
- * `const [values, indices] = t.max(1)`. Their gradient flows to that index; without a dim (one
- * value) it is split evenly between tied extremes, as in PyTorch. argmax/argmin return indices as
- * float32 (not differentiable).
+ * `.values` (itself) and `.indices` (int32 positions along dim, as argmax/argmin), and unpacks as
+ * `const [values, indices] = t.max(1)`. Their gradient flows to that index (a scatter kernel);
+ * without a dim (one value) it is split evenly between tied extremes, as in PyTorch. argmax/argmin
+ * return int32 indices (PyTorch's int64, narrowed; not differentiable). int32/bool inputs: sum,
+ * max and min stay int32 (sum of bool counts), mean computes in float32.
  */
-import { ReduceOp, UnaryOp, type ReduceOpCode } from '../backend/backend.js';
+import { CompareOp, ReduceOp, UnaryOp, type ReduceOpCode } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, normDim, splitAt } from '../util/shape.js';
+import { emptyF32, release, zerosF32 } from '../util/alloc.js';
+import { ONE } from './core.js';
+import { to } from './compare.js';
+import { contiguous } from './shape.js';
 
 interface Layout {
   outer: number;
@@ -35,14 +40,27 @@ function layout(x: Tensor, dim: number | undefined, keepDim: boolean, op: string
 }
 
 function runReduce(x: Tensor, op: ReduceOpCode, L: Layout): Tensor {
-  const out = new Tensor(new Float32Array(L.outer * L.inner), L.outShape);
+  if (x.dtype !== 'float32') {
+    if (op === ReduceOp.mean || op === ReduceOp.sumSquares) return runReduce(to(x, 'float32'), op, L);
+    const o = new Int32Array(L.outer * L.inner);
+    if (o.length > 0) current.reduceInt(op, x.data as unknown as Int32Array, o, L.outer, L.n, L.inner);
+    return new Tensor(o, L.outShape);
+  }
+  const out = new Tensor(emptyF32(L.outer * L.inner), L.outShape);
   if (out.size > 0) current.reduce(op, x.data, out.data, L.outer, L.n, L.inner);
   return out;
 }
 
+/** Float positions (as the reduce kernel writes them) → an int32 tensor. */
+function asIndices(pos: Float32Array, shape: readonly number[]): Tensor {
+  const idx = new Int32Array(pos.length);
+  if (pos.length > 0) current.cast(pos, idx, pos.length);
+  return new Tensor(idx, shape);
+}
+
 /** g [outer, inner] broadcast back over n: a fresh x-sized buffer. */
 function spread(g: Float32Array, L: Layout): Float32Array {
-  const dx = new Float32Array(L.outer * L.n * L.inner);
+  const dx = emptyF32(L.outer * L.n * L.inner);
   if (dx.length > 0) current.copy([L.outer, L.n, L.inner], g, 0, [L.inner, 0, 1], dx, 0, [L.n * L.inner, L.inner, 1], false);
   return dx;
 }
@@ -68,7 +86,7 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepDim = false
   if (Array.isArray(dim)) return overDims(x, dim, keepDim, 'sum', sum);
   const L = layout(x, dim as number | undefined, keepDim, 'sum');
   const out = runReduce(x, ReduceOp.sum, L);
-  if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, spread(g, L), true));
+  if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, spread(g, L), true), []);
   return out;
 }
 
@@ -81,7 +99,7 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepDim = fals
       const dx = spread(g, L);
       current.unary(UnaryOp.scale, dx, dx, dx.length, 1 / L.n);
       accumulate(x, dx, true);
-    });
+    }, []);
   }
   return out;
 }
@@ -90,6 +108,12 @@ function extreme(x: Tensor, dim: number | undefined, keepDim: boolean, isMax: bo
   const name = isMax ? 'max' : 'min';
   if (x.size === 0) throw new Error(`${name}: cannot reduce an empty tensor of shape ${fmtShape(x.shape)}`);
   const L = layout(x, dim, keepDim, name);
+  if (x.dtype !== 'float32') {
+    const out = runReduce(x, isMax ? ReduceOp.max : ReduceOp.min, L);
+    if (dim !== undefined && dim !== null) attachIndices(out, () => runReduce(x, isMax ? ReduceOp.argmax : ReduceOp.argmin, L));
+    return out;
+  }
+  x = contiguous(x);
   const out = runReduce(x, isMax ? ReduceOp.max : ReduceOp.min, L);
   const argOp = isMax ? ReduceOp.argmax : ReduceOp.argmin;
   let arg: Float32Array | null = null;
@@ -103,37 +127,51 @@ function extreme(x: Tensor, dim: number | undefined, keepDim: boolean, isMax: bo
   const overDim = dim !== undefined && dim !== null;
   if (needsGrad1(x)) {
     const at = overDim ? positions() : null;
-    record(out, [x], (g) => {
-      const dx = new Float32Array(x.size);
+    const xs = x;
+    record(out, [xs], (g) => {
+      const dx = zerosF32(xs.size);
       if (at === null) {
         // one extreme value: PyTorch splits the gradient evenly between the tied positions
-        const v = out.data[0];
-        let ties = 0;
-        for (let k = 0; k < x.size; k++) if (x.data[k] === v) ties++;
-        if (ties === 0) dx[positions()[0]] = g[0]; // NaN extreme
-        else for (let k = 0; k < x.size; k++) if (x.data[k] === v) dx[k] = g[0] / ties;
-      } else {
+        const tie = new Uint8Array(xs.size);
+        current.compare(CompareOp.eq, xs.data, ONE, out.data, [0], tie, [xs.size]);
+        const cnt = new Int32Array(1);
+        current.reduceInt(ReduceOp.sum, tie, cnt, 1, xs.size, 1);
+        if (cnt[0] === 0) {
+          // a NaN extreme: the gradient goes to the (first) NaN
+          const idx = new Int32Array([positions()[0]]);
+          current.scatterAddRows(g, idx, dx, 1, 1);
+        } else {
+          const share = new Float32Array([g[0] / cnt[0]]);
+          current.where(tie, ONE, share, [0], ZERO, [0], dx, [xs.size]);
+        }
+      } else if (at.length > 0) {
+        // scatter g[k] to x's flat position (o·n + at[k])·inner + i
         const { inner, n } = L;
+        const flat = new Int32Array(at.length);
         for (let k = 0; k < at.length; k++) {
           const o = Math.floor(k / inner);
-          const i = k - o * inner;
-          dx[(o * n + at[k]) * inner + i] = g[k];
+          flat[k] = (o * n + at[k]) * inner + (k - o * inner);
         }
+        current.scatterAddRows(g, flat, dx, at.length, 1);
       }
-      accumulate(x, dx, true);
+      accumulate(xs, dx, true);
     });
   }
-  if (overDim) {
-    // PyTorch's (values, indices) named tuple, on the values tensor itself
-    let indices: Tensor | null = null;
-    const getIndices = (): Tensor => (indices ??= new Tensor(positions().slice(), L.outShape));
-    Object.defineProperties(out, {
-      values: { value: out, enumerable: false },
-      indices: { get: getIndices, enumerable: false },
-      [Symbol.iterator]: { value: function* () { yield out; yield getIndices(); }, enumerable: false },
-    });
-  }
+  if (overDim) attachIndices(out, () => asIndices(positions(), L.outShape));
   return out;
+}
+
+const ZERO = new Float32Array(1);
+
+/** PyTorch's (values, indices) named tuple, on the values tensor itself. */
+function attachIndices(out: Tensor, make: () => Tensor): void {
+  let indices: Tensor | null = null;
+  const getIndices = (): Tensor => (indices ??= make());
+  Object.defineProperties(out, {
+    values: { value: out, enumerable: false },
+    indices: { get: getIndices, enumerable: false },
+    [Symbol.iterator]: { value: function* () { yield out; yield getIndices(); }, enumerable: false },
+  });
 }
 
 /** The result of max/min over a dim: the values, with PyTorch's `.values` / `.indices` fields. */
@@ -155,10 +193,16 @@ export function min(x: Tensor, dim?: number, keepDim = false): Tensor {
 function argExtreme(x: Tensor, dim: number | undefined, keepDim: boolean, isMax: boolean): Tensor {
   const name = isMax ? 'argmax' : 'argmin';
   if (x.size === 0) throw new Error(`${name}: cannot reduce an empty tensor of shape ${fmtShape(x.shape)}`);
-  return runReduce(x, isMax ? ReduceOp.argmax : ReduceOp.argmin, layout(x, dim, keepDim, name));
+  const L = layout(x, dim, keepDim, name);
+  if (x.dtype !== 'float32') return runReduce(x, isMax ? ReduceOp.argmax : ReduceOp.argmin, L);
+  const pos = emptyF32(L.outer * L.inner);
+  if (pos.length > 0) current.reduce(isMax ? ReduceOp.argmax : ReduceOp.argmin, x.data, pos, L.outer, L.n, L.inner);
+  const r = asIndices(pos, L.outShape);
+  release(pos);
+  return r;
 }
 
-/** Index of the first maximum (flat index without dim), as float32. */
+/** Index of the first maximum (flat index without dim), as int32. */
 export const argmax = (x: Tensor, dim?: number, keepDim = false): Tensor => argExtreme(x, dim, keepDim, true);
 export const argmin = (x: Tensor, dim?: number, keepDim = false): Tensor => argExtreme(x, dim, keepDim, false);
 

@@ -1,19 +1,96 @@
 /**
- * Shape ops. reshape/view/flatten/squeeze/unsqueeze return a tensor SHARING the input's Float32Array
- * (data is always contiguous, so no copy is needed; writing one's data changes the other).
- * transpose/permute/expand return new contiguous data via the backend's strided copy.
+ * Shape ops and views. Wherever PyTorch returns a view, so does nodegrad: the result shares the
+ * input's storage (new shape, strides and offset), and writing through it changes the input.
+ * view/reshape/flatten/squeeze/unsqueeze/permute/transpose/t/expand/slice/select/narrow/index/
+ * split/chunk/unbind/detach never copy; reshape copies only when no strides express the new shape
+ * (as torch.reshape), view then throws. contiguous() copies a non-contiguous tensor; clone() always.
+ *
+ * Each view is a geometry map (shape, strides, offset) → (shape', strides', offset'). Applied to the
+ * input's storage geometry it gives the view; applied to the input's *logical* contiguous geometry it
+ * says where each view element sits in the input's gradient, which is how every view's backward
+ * rule is written (one strided copy of g into a zeroed input-shaped buffer).
  */
+import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, record } from '../autograd.js';
-import { Tensor } from '../tensor.js';
-import { broadcastShapes, fmtShape, normDim, shapesEqual, sizeOf } from '../util/shape.js';
-import { expandData, permuteData, sumToShape } from './core.js';
+import { collapse, Tensor } from '../tensor.js';
+import { emptyF32, zerosF32 } from '../util/alloc.js';
+import { broadcastShapes, contiguousStrides, fmtShape, normDim, shapesEqual, sizeOf } from '../util/shape.js';
+
+interface Geometry {
+  shape: number[];
+  strides: number[];
+  offset: number;
+}
+
+type GeoMap = (shape: readonly number[], strides: readonly number[], offset: number) => Geometry;
 
 function flatArgs(args: (number | readonly number[])[]): number[] {
   return args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
 
-/** Same data, new shape (one dim may be −1: inferred). Shares the Float32Array. */
-export function reshape(x: Tensor, shape: readonly number[], op = 'reshape'): Tensor {
+/**
+ * The view of x through `map`. `kind` picks the backward rule: 'same' when the view lists x's
+ * elements in x's own logical order (reshape-like: g passes through), 'bijective' when it is a
+ * reordering of all of them (permute), 'general' otherwise (slices, expand: zeroed buffer, accumulate).
+ */
+function makeView(x: Tensor, map: GeoMap, kind: 'same' | 'bijective' | 'general'): Tensor {
+  const geo = map(x.shape, x._strides, x._offset);
+  const out = new Tensor(x._storage, geo.shape, false, geo.strides, geo.offset, x.dtype);
+  out._base = x._base ?? x;
+  if (needsGrad1(x)) {
+    if (kind === 'same') {
+      record(out, [x], (g) => accumulate(x, g, false), []);
+    } else {
+      const logical = map(x.shape, contiguousStrides(x.shape), 0);
+      record(out, [x], (g) => {
+        const dx = kind === 'bijective' ? emptyF32(x.size) : zerosF32(x.size);
+        if (g.length > 0) {
+          const c = collapse(logical.shape, logical.strides);
+          // collapse merged the view's dims; the source g is contiguous over those merged dims
+          current.copy(c.shape, g, 0, contiguousStrides(c.shape), dx, logical.offset, c.strides, kind === 'general');
+        }
+        accumulate(x, dx, true);
+      }, []);
+    }
+  }
+  return out;
+}
+
+/**
+ * Strides for viewing (shape, strides) as newShape without moving data, or null when impossible
+ * (PyTorch's computeStride: dims of the old shape that are laid out contiguously among themselves
+ * can be split and merged freely).
+ */
+function viewStrides(shape: readonly number[], strides: readonly number[], newShape: readonly number[]): number[] | null {
+  const n = sizeOf(shape);
+  const out = new Array<number>(newShape.length);
+  if (n === 0) return contiguousStrides(newShape);
+  let viewD = newShape.length - 1;
+  let chunkBase = strides[strides.length - 1] ?? 1;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d];
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return out;
+}
+
+function inferShape(x: Tensor, shape: readonly number[], op: string): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array of integers or the sizes as arguments`);
   const s = [...shape];
   let infer = -1;
   let known = 1;
@@ -22,7 +99,7 @@ export function reshape(x: Tensor, shape: readonly number[], op = 'reshape'): Te
     if (d === -1) {
       if (infer >= 0) throw new Error(`${op}: only one dimension can be -1, got ${fmtShape(shape)}`);
       infer = i;
-    } else if (!Number.isInteger(d) || d < 0) {
+    } else if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new RangeError(`${op}: invalid shape ${fmtShape(shape)}`);
     } else known *= d;
   }
@@ -31,9 +108,25 @@ export function reshape(x: Tensor, shape: readonly number[], op = 'reshape'): Te
     s[infer] = x.size / known;
   }
   if (sizeOf(s) !== x.size) throw new Error(`${op}: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
-  const out = new Tensor(x.data, s);
-  if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, g, false));
-  return out;
+  return s;
+}
+
+/** Same elements, new shape (one dim may be −1): a view when strides allow it, else a contiguous copy. */
+export function reshape(x: Tensor, shape: readonly number[], op = 'reshape'): Tensor {
+  const s = inferShape(x, shape, op);
+  const st = x._contig ? contiguousStrides(s) : viewStrides(x.shape, x._strides, s);
+  if (st === null) {
+    if (op === 'view') {
+      throw new Error(`view: the size and stride of the input (shape ${fmtShape(x.shape)}, strides ${fmtShape(x._strides)}) are not compatible with the requested shape ${fmtShape(s)}; use reshape(...) or contiguous() first`);
+    }
+    return reshape(contiguous(x), s, op);
+  }
+  return makeView(x, (_sh, _st, off) => ({ shape: s, strides: st, offset: off }), 'same');
+}
+
+/** A view that must not copy (torch.Tensor.view). */
+export function view(x: Tensor, shape: readonly number[]): Tensor {
+  return reshape(x, shape, 'view');
 }
 
 /** Merges dims startDim..endDim into one (torch.flatten: defaults 0 and −1). */
@@ -48,39 +141,47 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 
 /** Removes size-1 dims (all of them, or just `dim`, which must then have size 1 to change anything). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1), 'squeeze');
-  if (x.ndim === 0) return reshape(x, [], 'squeeze');
-  const d = normDim(dim, x.ndim, 'squeeze');
-  if (x.shape[d] !== 1) return reshape(x, x.shape, 'squeeze');
-  return reshape(x, x.shape.filter((_, i) => i !== d), 'squeeze');
+  let keep: (i: number) => boolean;
+  if (dim === undefined) keep = (i) => x.shape[i] !== 1;
+  else if (x.ndim === 0) { normDim(dim, 1, 'squeeze'); keep = () => true; } else {
+    const d = normDim(dim, x.ndim, 'squeeze');
+    keep = (i) => i !== d || x.shape[d] !== 1;
+  }
+  return makeView(x, (sh, st, off) => {
+    const shape: number[] = [];
+    const strides: number[] = [];
+    for (let i = 0; i < sh.length; i++) if (keep(i)) { shape.push(sh[i]); strides.push(st[i]); }
+    return { shape, strides, offset: off };
+  }, 'same');
 }
 
 /** Inserts a size-1 dim at `dim` (in [−rank−1, rank]). */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.ndim + 1, 'unsqueeze');
-  const s = [...x.shape];
-  s.splice(d, 0, 1);
-  return reshape(x, s, 'unsqueeze');
+  return makeView(x, (sh, st, off) => {
+    const shape = [...sh];
+    const strides = [...st];
+    shape.splice(d, 0, 1);
+    strides.splice(d, 0, d < sh.length ? st[d] * sh[d] : 1);
+    return { shape, strides, offset: off };
+  }, 'same');
 }
 
-/** Reorders dims; the result is contiguous (one strided copy). */
+/** Reorders dims: a view (strides permuted). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  if (!Array.isArray(dims)) throw new TypeError('permute: dims must be an array of integers or the dims as arguments');
   if (dims.length !== x.ndim) throw new Error(`permute: ${fmtShape(dims)} has ${dims.length} dims, tensor of shape ${fmtShape(x.shape)} has ${x.ndim}`);
   const perm = dims.map((d) => normDim(d, x.ndim, 'permute'));
-  const seen = new Set(perm);
-  if (seen.size !== perm.length) throw new Error(`permute: ${fmtShape(dims)} repeats a dim`);
-  const out = new Tensor(permuteData(x.data, x.shape, perm), perm.map((p) => x.shape[p]));
-  if (needsGrad1(x)) {
-    const inv = new Array<number>(perm.length);
-    for (let i = 0; i < perm.length; i++) inv[perm[i]] = i;
-    const outShape = out.shape;
-    record(out, [x], (g) => accumulate(x, permuteData(g, outShape, inv), true));
-  }
-  return out;
+  if (new Set(perm).size !== perm.length) throw new Error(`permute: ${fmtShape(dims)} repeats a dim`);
+  let identity = true;
+  for (let i = 0; i < perm.length; i++) if (perm[i] !== i) identity = false;
+  return makeView(x, (sh, st, off) => ({ shape: perm.map((p) => sh[p]), strides: perm.map((p) => st[p]), offset: off }),
+    identity ? 'same' : 'bijective');
 }
 
-/** Swaps two dims; contiguous result. */
+/** Swaps two dims: a view. */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  if (x.ndim === 0) { normDim(dim0, 1, 'transpose'); normDim(dim1, 1, 'transpose'); return makeView(x, (sh, st, off) => ({ shape: [...sh], strides: [...st], offset: off }), 'same'); }
   const a = normDim(dim0, x.ndim, 'transpose');
   const b = normDim(dim1, x.ndim, 'transpose');
   const perm = x.shape.map((_, i) => i);
@@ -89,21 +190,162 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, perm);
 }
 
-/** Broadcasts to `shape` (NumPy rules; −1 keeps a dim), materialised contiguously. */
+/** 2-D transpose (0-D and 1-D tensors are returned as views unchanged), as torch.t. */
+export function t(x: Tensor): Tensor {
+  if (x.ndim > 2) throw new Error(`t: expects a tensor with at most 2 dims, got shape ${fmtShape(x.shape)}; use transpose(dim0, dim1) or mT`);
+  return x.ndim < 2 ? transpose(x, 0, 0) : transpose(x, 0, 1);
+}
+
+/**
+ * Broadcasts to `shape` (NumPy rules; −1 keeps a dim) as a view: broadcast dims get stride 0, so
+ * no memory is used. Writing into an expanded view writes one element many times, as in PyTorch.
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  if (!Array.isArray(shape)) throw new TypeError('expand: shape must be an array of integers or the sizes as arguments');
   const off = shape.length - x.ndim;
   if (off < 0) throw new Error(`expand: cannot expand shape ${fmtShape(x.shape)} to fewer dims ${fmtShape(shape)}`);
   const target = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off] : d));
+  for (const d of target) if (!Number.isInteger(d) || d < 0) throw new RangeError(`expand: invalid shape ${fmtShape(shape)}`);
   const outShape = broadcastShapes(x.shape, target, 'expand');
   if (!shapesEqual(outShape, target)) throw new Error(`expand: shapes ${fmtShape(x.shape)} and ${fmtShape(shape)} cannot be broadcast`);
-  const out = new Tensor(expandData(x, outShape), outShape);
-  if (needsGrad1(x)) {
-    record(out, [x], (g) => {
-      const r = sumToShape(g, outShape, x.shape);
-      accumulate(x, r, r !== g);
-    });
+  if (shapesEqual(outShape, x.shape)) return makeView(x, (sh, st, o) => ({ shape: [...sh], strides: [...st], offset: o }), 'same');
+  return makeView(x, (sh, st, o) => {
+    const strides = outShape.map((d, i) => (i < off ? 0 : sh[i - off] === 1 && d !== 1 ? 0 : st[i - off]));
+    return { shape: [...outShape], strides, offset: o };
+  }, 'general');
+}
+
+function clampIndex(i: number, n: number): number {
+  const j = i < 0 ? i + n : i;
+  return Math.min(Math.max(j, 0), n);
+}
+
+/**
+ * Elements start ≤ k < end along `dim`, every `step`-th (Python's x[..., start:end:step]: negative
+ * indices count from the end, out-of-range bounds are clamped; end defaults to the dim's size). A view.
+ */
+export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
+  if (x.ndim === 0) throw new Error('slice: cannot slice a zero-dimensional tensor');
+  const d = normDim(dim, x.ndim, 'slice');
+  if (!Number.isInteger(start) || (end !== undefined && end !== null && !Number.isInteger(end))) {
+    throw new TypeError(`slice: start and end must be integers, got ${start} and ${String(end)}`);
   }
+  if (!Number.isInteger(step) || step < 1) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
+  const n = x.shape[d];
+  const s = clampIndex(start, n);
+  const e = Math.max(s, end === undefined || end === null ? n : clampIndex(end, n));
+  const len = Math.ceil((e - s) / step);
+  return makeView(x, (sh, st, off) => {
+    const shape = [...sh];
+    const strides = [...st];
+    shape[d] = len;
+    strides[d] = st[d] * step;
+    return { shape, strides, offset: off + (len > 0 ? s * st[d] : 0) };
+  }, 'general');
+}
+
+/** `length` elements from `start` along `dim` (torch.narrow: bounds must lie inside). A view. */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  if (x.ndim === 0) throw new Error('narrow: cannot narrow a zero-dimensional tensor');
+  const d = normDim(dim, x.ndim, 'narrow');
+  const n = x.shape[d];
+  if (!Number.isInteger(start) || !Number.isInteger(length)) throw new TypeError(`narrow: start and length must be integers, got ${start} and ${length}`);
+  const s = start < 0 ? start + n : start;
+  if (s < 0 || s > n || length < 0 || s + length > n) {
+    throw new RangeError(`narrow: start ${start} and length ${length} are out of range for dim ${dim} of size ${n}`);
+  }
+  return slice(x, d, s, s + length);
+}
+
+/** Entry i along `dim` (negative counts from the end), dropping that dim: x.select(0, i) = x[i]. A view. */
+export function select(x: Tensor, dim: number, i: number): Tensor {
+  if (x.ndim === 0) throw new Error('select: cannot select from a zero-dimensional tensor');
+  const d = normDim(dim, x.ndim, 'select');
+  const n = x.shape[d];
+  if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`select: index ${i} is out of range for dim ${d} of size ${n} (shape ${fmtShape(x.shape)})`);
+  const j = i < 0 ? i + n : i;
+  return makeView(x, (sh, st, off) => ({
+    shape: sh.filter((_, k) => k !== d),
+    strides: st.filter((_, k) => k !== d),
+    offset: off + j * st[d],
+  }), 'general');
+}
+
+/** x[i] along dim 0: a view (select(0, i)). */
+export function index(x: Tensor, i: number): Tensor {
+  if (x.ndim === 0) throw new Error('index: cannot index a zero-dimensional tensor');
+  const n = x.shape[0];
+  if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`index: index ${i} is out of range for dim 0 of size ${n} (shape ${fmtShape(x.shape)})`);
+  return select(x, 0, i);
+}
+
+/** Views of consecutive pieces along `dim`: of `size` each (the last may be smaller), or of the listed sizes (torch.split). */
+export function split(x: Tensor, sizeOrSizes: number | readonly number[], dim = 0): Tensor[] {
+  if (x.ndim === 0) throw new Error('split: cannot split a zero-dimensional tensor');
+  const d = normDim(dim, x.ndim, 'split');
+  const n = x.shape[d];
+  const out: Tensor[] = [];
+  if (typeof sizeOrSizes === 'number') {
+    if (!Number.isInteger(sizeOrSizes) || sizeOrSizes < 0 || (sizeOrSizes === 0 && n > 0)) throw new RangeError(`split: split size must be a positive integer, got ${sizeOrSizes}`);
+    if (n === 0) return [narrow(x, d, 0, 0)];
+    for (let s = 0; s < n; s += sizeOrSizes) out.push(narrow(x, d, s, Math.min(sizeOrSizes, n - s)));
+    return out;
+  }
+  if (!Array.isArray(sizeOrSizes)) throw new TypeError('split: expected a size or an array of sizes');
+  let total = 0;
+  for (const s of sizeOrSizes) {
+    if (!Number.isInteger(s) || s < 0) throw new RangeError(`split: sizes must be non-negative integers, got ${fmtShape(sizeOrSizes)}`);
+    total += s;
+  }
+  if (total !== n) throw new RangeError(`split: sizes ${fmtShape(sizeOrSizes)} sum to ${total}, but dim ${d} has size ${n}`);
+  let s = 0;
+  for (const len of sizeOrSizes) { out.push(narrow(x, d, s, len)); s += len; }
   return out;
+}
+
+/** `chunks` views along `dim` of ⌈n / chunks⌉ elements each (fewer when n is small), as torch.chunk. */
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  if (!Number.isInteger(chunks) || chunks < 1) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
+  if (x.ndim === 0) throw new Error('chunk: cannot chunk a zero-dimensional tensor');
+  const d = normDim(dim, x.ndim, 'chunk');
+  const n = x.shape[d];
+  return split(x, Math.max(1, Math.ceil(n / chunks)), d);
+}
+
+/** Every entry along `dim` as a view, the dim removed (torch.unbind). */
+export function unbind(x: Tensor, dim = 0): Tensor[] {
+  if (x.ndim === 0) throw new Error('unbind: cannot unbind a zero-dimensional tensor');
+  const d = normDim(dim, x.ndim, 'unbind');
+  const out: Tensor[] = [];
+  for (let i = 0; i < x.shape[d]; i++) out.push(select(x, d, i));
+  return out;
+}
+
+/** Copies x into a fresh contiguous tensor of its dtype (differentiable: the gradient passes through). */
+function copyOut(x: Tensor): Tensor {
+  let out: Tensor;
+  if (x.dtype === 'float32') {
+    const buf = emptyF32(x.size);
+    if (x.size > 0) {
+      const c = collapse(x.shape, x._strides);
+      current.copy(c.shape, x._storage.buf as Float32Array, x._offset, c.strides, buf, 0, contiguousStrides(c.shape), false);
+    }
+    out = new Tensor(buf, x.shape);
+  } else {
+    out = new Tensor(x.data.slice(), x.shape, false, undefined, 0, x.dtype);
+  }
+  if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, g, false), []);
+  return out;
+}
+
+/** x itself when contiguous, else a contiguous copy. */
+export function contiguous(x: Tensor): Tensor {
+  return x._contig ? x : copyOut(x);
+}
+
+/** A contiguous copy that autograd sees through (torch.clone). */
+export function clone(x: Tensor): Tensor {
+  return copyOut(x);
 }
 
 declare module '../tensor.js' {
@@ -118,11 +360,28 @@ declare module '../tensor.js' {
     permute(...dims: number[]): Tensor;
     permute(dims: readonly number[]): Tensor;
     transpose(dim0: number, dim1: number): Tensor;
+    t(): Tensor;
+    /** All dims reversed (PyTorch's T); for a matrix, its transpose. */
+    readonly T: Tensor;
+    /** The last two dims swapped (batched matrix transpose). */
+    readonly mT: Tensor;
     expand(...shape: number[]): Tensor;
     expand(shape: readonly number[]): Tensor;
+    expandAs(other: Tensor): Tensor;
     broadcastTo(shape: readonly number[]): Tensor;
-    /** Data is always contiguous: returns this. */
+    slice(dim: number, start?: number, end?: number, step?: number): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    select(dim: number, index: number): Tensor;
+    index(i: number): Tensor;
+    split(sizeOrSizes: number | readonly number[], dim?: number): Tensor[];
+    chunk(chunks: number, dim?: number): Tensor[];
+    unbind(dim?: number): Tensor[];
+    viewAs(other: Tensor): Tensor;
+    reshapeAs(other: Tensor): Tensor;
+    /** This tensor when contiguous, otherwise a contiguous copy. */
     contiguous(): Tensor;
+    /** A contiguous copy (differentiable). */
+    clone(): Tensor;
   }
 }
 
@@ -134,6 +393,29 @@ P.squeeze = function (this: Tensor, d?: number) { return squeeze(this, d); };
 P.unsqueeze = function (this: Tensor, d: number) { return unsqueeze(this, d); };
 P.permute = function (this: Tensor, ...d: (number | readonly number[])[]) { return permute(this, flatArgs(d)); };
 P.transpose = function (this: Tensor, a: number, b: number) { return transpose(this, a, b); };
+P.t = function (this: Tensor) { return t(this); };
+Object.defineProperty(P, 'T', {
+  get(this: Tensor) { return permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); },
+  configurable: true,
+});
+Object.defineProperty(P, 'mT', {
+  get(this: Tensor) {
+    if (this.ndim < 2) throw new Error(`mT: expects a tensor with at least 2 dims, got shape ${fmtShape(this.shape)}`);
+    return transpose(this, -2, -1);
+  },
+  configurable: true,
+});
 P.expand = function (this: Tensor, ...s: (number | readonly number[])[]) { return expand(this, flatArgs(s)); };
+P.expandAs = function (this: Tensor, o: Tensor) { return expand(this, o.shape); };
 P.broadcastTo = function (this: Tensor, s: readonly number[]) { return expand(this, s); };
-P.contiguous = function (this: Tensor) { return this; };
+P.slice = function (this: Tensor, dim: number, start?: number, end?: number, step?: number) { return slice(this, dim, start, end, step); };
+P.narrow = function (this: Tensor, dim: number, start: number, length: number) { return narrow(this, dim, start, length); };
+P.select = function (this: Tensor, dim: number, i: number) { return select(this, dim, i); };
+P.index = function (this: Tensor, i: number) { return index(this, i); };
+P.split = function (this: Tensor, s: number | readonly number[], dim?: number) { return split(this, s, dim); };
+P.chunk = function (this: Tensor, c: number, dim?: number) { return chunk(this, c, dim); };
+P.unbind = function (this: Tensor, dim?: number) { return unbind(this, dim); };
+P.viewAs = function (this: Tensor, o: Tensor) { return reshape(this, o.shape, 'view'); };
+P.reshapeAs = function (this: Tensor, o: Tensor) { return reshape(this, o.shape); };
+P.contiguous = function (this: Tensor) { return contiguous(this); };
+P.clone = function (this: Tensor) { return clone(this); };

@@ -455,13 +455,13 @@ function bindingCases(): void {
     return;
   }
   // Every binding function must be covered (a new one without a table row fails the sweep).
-  const covered = new Set([...BINDING.map((s) => s.fn), 'nativeInfo', 'getNumThreads']);
+  const covered = new Set([...BINDING.map((s) => s.fn), 'nativeInfo', 'getNumThreads', 'mallocTuned']);
   for (const name of Object.keys(b)) {
     if (typeof b[name] === 'function' && !covered.has(name)) {
       add({ name: `binding function '${name}' has no table row in bad-input-cases.ts`, fn: name, expect: 'throw', call: () => undefined });
     }
   }
-  for (const fn of ['nativeInfo', 'getNumThreads']) {
+  for (const fn of ['nativeInfo', 'getNumThreads', 'mallocTuned']) {
     add({ name: `${fn}(1 extra argument)`, fn, expect: 'throw', call: () => b[fn](1) });
   }
   for (const spec of BINDING) {

@@ -5,6 +5,7 @@
 import type { Backend } from '../backend.js';
 import { gemm } from './gemm.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
+import { binaryInt, cast, compare, copyTyped, logical, reduceInt, where } from './typed.js';
 import { copy, reduce, softmax, softmaxBackward } from './reduce.js';
 import { adamStep, gatherRows, rmspropStep, scatterAddRows, sgdStep, softmaxCrossEntropy } from './fused.js';
 import {
@@ -15,6 +16,13 @@ import {
 export function createJsBackend(): Backend {
   return {
     name: 'js',
+    copyTyped,
+    cast,
+    compare,
+    logical,
+    where,
+    binaryInt,
+    reduceInt,
     gemm,
     unary,
     unaryBackward,

@@ -19,6 +19,8 @@ export interface NativeInfoRaw {
 
 export interface NativeBinding {
   nativeInfo(): NativeInfoRaw;
+  /** Whether the addon raised glibc's mmap/trim thresholds at load (native/binding/addon.cc). */
+  mallocTuned(): boolean;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   /** measured FP32 FMA GFLOP/s of the active ISA on `threads` threads over about `ms` milliseconds */

@@ -13,6 +13,7 @@
  */
 import type { Backend, BinaryOpCode, EpilogueCode, ReduceOpCode, UnaryOpCode } from '../backend.js';
 import type { NativeBinding } from './binding.js';
+import * as typed from '../js/typed.js';
 import {
   smallAdam, smallBinary, smallCopy, smallGemm, smallReduce, smallRmsprop, smallSgd, smallSoftmax,
   smallSoftmaxBackward, smallSoftmaxCrossEntropy, smallUnary, smallUnaryBackward,
@@ -59,6 +60,15 @@ export function createNativeBackend(b: NativeBinding, opts: NativeBackendOptions
       return prev;
     },
     smallOpRouting: () => route,
+    // dtype-generic kernels (comparisons, masks, casts, int32 math) run on the js reference kernels:
+    // memory-bound loops over labels and masks, not yet worth a native kernel each.
+    copyTyped: typed.copyTyped,
+    cast: typed.cast,
+    compare: typed.compare,
+    logical: typed.logical,
+    where: typed.where,
+    binaryInt: typed.binaryInt,
+    reduceInt: typed.reduceInt,
     gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue: EpilogueCode, bias, batch, sA, sB, sC) {
       if (route && smallGemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC)) {
         js!.gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC);

@@ -1,0 +1,139 @@
+/**
+ * Reference kernels over any dtype (float32, int32, bool as 0/1 bytes): strided copy, casts,
+ * comparisons, logical ops, where, int32 arithmetic, and reductions of int32/bool data. All walk
+ * an output of `shape` (contiguous, row-major) reading each operand through its own element
+ * strides (0 on broadcast dims), so broadcasting and strided views cost no copy.
+ */
+import type { DataArray } from '../../dtype.js';
+import type { BinaryOpCode, CompareOpCode, LogicalOpCode, ReduceOpCode } from '../backend.js';
+
+/** Visits every element of `shape` with up to three strided operand offsets, calling f(outIndex, o1, o2, o3). */
+function walk3(
+  shape: readonly number[], s1: readonly number[], s2: readonly number[], s3: readonly number[],
+  o1: number, o2: number, o3: number, f: (i: number, a: number, b: number, c: number) => void,
+): void {
+  const rank = shape.length;
+  let total = 1;
+  for (let d = 0; d < rank; d++) total *= shape[d];
+  if (total === 0) return;
+  if (rank === 0) { f(0, o1, o2, o3); return; }
+  const last = rank - 1;
+  const n = shape[last];
+  const a1 = s1[last], a2 = s2[last], a3 = s3[last];
+  const idx = new Array<number>(rank).fill(0);
+  let i = 0;
+  for (let done = 0; done < total; done += n) {
+    for (let j = 0, p = o1, q = o2, r = o3; j < n; j++, p += a1, q += a2, r += a3) f(i++, p, q, r);
+    for (let d = last - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) { o1 += s1[d]; o2 += s2[d]; o3 += s3[d]; break; }
+      idx[d] = 0;
+      o1 -= s1[d] * (shape[d] - 1);
+      o2 -= s2[d] * (shape[d] - 1);
+      o3 -= s3[d] * (shape[d] - 1);
+    }
+  }
+}
+
+const Z: readonly number[] = [];
+
+/** dst[dstOffset + Σ idx·dstStrides] = src[srcOffset + Σ idx·srcStrides] for arrays of any dtype (converting as a cast would). */
+export function copyTyped(
+  shape: readonly number[], src: DataArray, srcOffset: number, srcStrides: readonly number[],
+  dst: DataArray, dstOffset: number, dstStrides: readonly number[],
+): void {
+  const toBool = dst instanceof Uint8Array && !(src instanceof Uint8Array);
+  const toInt = dst instanceof Int32Array && src instanceof Float32Array;
+  const zs = shape.map(() => 0);
+  walk3(shape, srcStrides, dstStrides, zs.length ? zs : Z, srcOffset, dstOffset, 0, (_i, s, d) => {
+    const v = src[s];
+    dst[d] = toBool ? (v !== 0 ? 1 : 0) : toInt ? Math.trunc(v) : v;
+  });
+}
+
+/** Contiguous cast of n elements: float → int32 truncates toward zero (NaN → 0), anything → bool is x != 0. */
+export function cast(src: DataArray, dst: DataArray, n: number): void {
+  if (dst instanceof Uint8Array && !(src instanceof Uint8Array)) {
+    for (let i = 0; i < n; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+  } else if (dst instanceof Int32Array && src instanceof Float32Array) {
+    for (let i = 0; i < n; i++) { const v = src[i]; dst[i] = v !== v ? 0 : Math.trunc(v); }
+  } else {
+    for (let i = 0; i < n; i++) dst[i] = src[i];
+  }
+}
+
+/** out = a (op) b as 0/1 bytes over a broadcast `shape`. NaN compares unequal to everything (ne is true). */
+export function compare(
+  op: CompareOpCode, a: DataArray, aStrides: readonly number[], b: DataArray, bStrides: readonly number[],
+  out: Uint8Array, shape: readonly number[],
+): void {
+  const os = contiguous(shape);
+  const f: (x: number, y: number) => boolean =
+    op === 0 ? (x, y) => x === y : op === 1 ? (x, y) => x !== y : op === 2 ? (x, y) => x < y
+      : op === 3 ? (x, y) => x <= y : op === 4 ? (x, y) => x > y : (x, y) => x >= y;
+  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => { out[r] = f(a[p], b[q]) ? 1 : 0; });
+}
+
+/** out = a (and | or | xor) b over bool (any non-zero is true). */
+export function logical(
+  op: LogicalOpCode, a: DataArray, aStrides: readonly number[], b: DataArray, bStrides: readonly number[],
+  out: Uint8Array, shape: readonly number[],
+): void {
+  const os = contiguous(shape);
+  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => {
+    const x = a[p] !== 0;
+    const y = b[q] !== 0;
+    out[r] = (op === 0 ? x && y : op === 1 ? x || y : x !== y) ? 1 : 0;
+  });
+}
+
+/** out = cond ? a : b over a broadcast `shape` (out contiguous; a, b and out of one dtype). */
+export function where(
+  cond: Uint8Array, cStrides: readonly number[], a: DataArray, aStrides: readonly number[],
+  b: DataArray, bStrides: readonly number[], out: DataArray, shape: readonly number[],
+): void {
+  const os = contiguous(shape);
+  // walk cond and out together, then a and b (two passes over the index space keep walk3 simple)
+  const pick = new Uint8Array(out.length);
+  walk3(shape, cStrides, os, os, 0, 0, 0, (_i, c, r) => { pick[r] = cond[c]; });
+  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => { out[r] = pick[r] !== 0 ? a[p] : b[q]; });
+}
+
+/** int32 arithmetic with wrap-around as in C: add, sub, mul, max, min (PyTorch's integer ops; div is true division in float32). */
+export function binaryInt(
+  op: BinaryOpCode, a: Int32Array, aStrides: readonly number[], b: Int32Array, bStrides: readonly number[],
+  out: Int32Array, shape: readonly number[],
+): void {
+  const os = contiguous(shape);
+  const f: (x: number, y: number) => number =
+    op === 0 ? (x, y) => (x + y) | 0 : op === 1 ? (x, y) => (x - y) | 0 : op === 2 ? (x, y) => Math.imul(x, y)
+      : op === 5 ? (x, y) => (x > y ? x : y) : op === 6 ? (x, y) => (x < y ? x : y)
+        : op === 4 ? (x, y) => (y < 0 ? 0 : Math.trunc(x ** y) | 0) : () => 0;
+  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => { out[r] = f(a[p], b[q]); });
+}
+
+/**
+ * Reductions of int32/bool x viewed as [outer, n, inner] into an Int32Array: sum (wraps at 2³²,
+ * as int32), max, min, argmax, argmin (first extreme). Other codes are float-only.
+ */
+export function reduceInt(op: ReduceOpCode, x: DataArray, out: Int32Array, outer: number, n: number, inner: number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i;
+      let acc = op === 0 ? 0 : x[base];
+      let at = 0;
+      for (let j = op === 0 ? 0 : 1; j < n; j++) {
+        const v = x[base + j * inner];
+        if (op === 0) acc = (acc + v) | 0;
+        else if (op === 2 || op === 4) { if (v > acc) { acc = v; at = j; } } else if (v < acc) { acc = v; at = j; }
+      }
+      out[o * inner + i] = op === 4 || op === 5 ? at : acc;
+    }
+  }
+}
+
+function contiguous(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
+  return s;
+}
