@@ -2,6 +2,8 @@
 // batchNormStats, batchNormForward, batchNormBackward (argument order: lib/backend/native/binding.ts).
 // Geometry arrives as plain integers; the output size is recomputed here and every typed array is
 // checked against the extent it implies (overflow-checked), outputs must not overlap inputs.
+// conv2d / conv2dBackward then plan the call and reserve its workspace (im2col columns, GEMM
+// packing, weight-gradient partials), throwing a RangeError naming the function when they cannot.
 #include <cstdint>
 #include <string>
 
@@ -9,6 +11,7 @@
 #include "function.h"
 #include "bindings.h"
 #include "conv.h"
+#include "workspace_binding.h"
 
 namespace ngb {
 namespace {
@@ -103,7 +106,9 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const float* bias = get_nullable<float>(info, 3, fn, "bias", g.oc);
   check_disjoint(env, fn, {{out, nout, 4, "out"}},
                  {{x, nx, 4, "x"}, {w, nw, 4, "weight"}, {bias, bias ? g.oc : 0, 4, "bias"}});
-  ng::conv2d_forward(out, x, w, bias, g);
+  const ng::ConvPlan plan = ng::conv2d_forward_plan(g);
+  const ng::Workspace ws = reserve_workspace(env, fn, plan.need());
+  ng::conv2d_forward(out, x, w, bias, g, plan, ws);
   return env.Undefined();
 }
 
@@ -125,7 +130,9 @@ Napi::Value Conv2dBackward(const Napi::CallbackInfo& info) {
   check_disjoint(env, fn,
                  {{dx, dx ? nx : 0, 4, "dx"}, {dw, dw ? nw : 0, 4, "dweight"}, {db, db ? g.oc : 0, 4, "dbias"}},
                  {{dout, nout, 4, "dout"}, {x, nx, 4, "x"}, {w, nw, 4, "weight"}});
-  ng::conv2d_backward(dx, dw, db, dout, x, w, g);
+  const ng::ConvPlan plan = ng::conv2d_backward_plan(g, dx != nullptr, dw != nullptr);
+  const ng::Workspace ws = reserve_workspace(env, fn, plan.need());
+  ng::conv2d_backward(dx, dw, db, dout, x, w, g, plan, ws);
   return env.Undefined();
 }
 

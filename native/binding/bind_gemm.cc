@@ -2,7 +2,8 @@
 //      batch, strideA, strideB, strideC) and fmaPeak(threads, ms).
 // Every argument is checked (count, types, integer sizes, leading dimensions, typed-array lengths
 // against the extent the sizes and batch strides imply, overflow-checked, C not overlapping the
-// inputs) before any memory is touched; then the kernel runs synchronously on the addon's pool.
+// inputs) before any memory is touched; then the call is planned, its workspace reserved (a
+// RangeError naming gemm when it cannot be) and the kernel runs synchronously on the addon's pool.
 #include <cstdint>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "function.h"
 #include "bindings.h"
 #include "gemm.h"
+#include "workspace_binding.h"
 
 namespace ngb {
 namespace {
@@ -77,8 +79,14 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   if (overlaps(C, needC, bias, needBias)) range_error(env, where(kFn, "C") + " overlaps 'bias'");
 
   if (batch > 0 && M > 0 && N > 0) {
-    ng::sgemm_batched(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias,
-                      batch, strideA, strideB, strideC);
+    ng::GemmArgs g;
+    g.transA = transA; g.transB = transB; g.M = M; g.N = N; g.K = K; g.alpha = alpha;
+    g.A = A; g.lda = lda; g.B = B; g.ldb = ldb; g.beta = beta; g.C = C; g.ldc = ldc;
+    g.epilogue = epilogue; g.bias = bias;
+    g.batch = batch; g.strideA = strideA; g.strideB = strideB; g.strideC = strideC;
+    const ng::GemmPlan plan = ng::sgemm_plan(g);
+    const ng::Workspace ws = reserve_workspace(env, kFn, plan.need());
+    ng::sgemm_execute(g, plan, ws);
   }
   return env.Undefined();
 }

@@ -5,6 +5,7 @@
 #include "cpu_features.h"
 #include "kernel_table.h"
 #include "thread_pool.h"
+#include "workspace_binding.h"
 
 #ifndef NODEGRAD_VERSION
 #define NODEGRAD_VERSION "0.0.0"
@@ -28,6 +29,7 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   o.Set("version", NODEGRAD_VERSION);
   const char* w = ng::isa_request_warning();
   o.Set("isaWarning", w ? Napi::Value(Napi::String::New(env, w)) : env.Null());
+  add_workspace_info(env, o);
   return o;
 }
 

@@ -1,4 +1,4 @@
-// Conv2d forward/backward: im2col per image into per-thread scratch, then the packed SGEMM.
+// Conv2d forward/backward: im2col per image into the thread's workspace slice, then the SGEMM.
 //   forward  out[n] (oc×P)  = W (oc×CK) · cols (CK×P)              (C pre-filled with bias, beta 1)
 //   dweight  (oc×CK)       += dout[n] (oc×P) · rows (P×CK)          (im2row; per-chunk partial sums,
 //                                                                    reduced in chunk order; pointwise:
@@ -10,21 +10,18 @@
 // result never depends on its thread split (gemm.cc); the backward pass cuts the batch into a number
 // of chunks fixed by the shapes alone (dweight_chunks), so dweight is summed in one order everywhere.
 // Forward: images split into min(threads, N) parts, one single-threaded GEMM per image; with one
-// part the GEMM threads itself.
+// part the GEMM threads itself. The plan functions fix these splits and size the workspace
+// (conv.h: ConvPlan); the binding reserves it before the call.
 #include <algorithm>
 #include <cstring>
-#include <memory>
-#include <new>
 
 #include "conv.h"
 #include "gemm.h"
 #include "thread_pool.h"
+#include "workspace.h"
 
 namespace ng {
 namespace {
-
-constexpr int kSlotCols = 2;   // GEMM packing uses slots 0 and 1
-constexpr int kSlotDcols = 3;
 
 // Output columns ow in [lo, hi) read inside the row for tap offset off = j·dw − pw.
 inline void valid_range(int64_t off, int64_t stride, int64_t W, int64_t OW, int64_t& lo, int64_t& hi) {
@@ -161,19 +158,36 @@ bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
 }
 
-void run_gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-              const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
+GemmArgs gemm_args(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   GemmArgs a;
   a.transA = tA; a.transB = tB; a.M = M; a.N = N; a.K = K;
   a.A = A; a.lda = lda; a.B = B; a.ldb = ldb; a.beta = beta; a.C = C; a.ldc = ldc;
-  GemmConfig cfg;
-  cfg.threads = threads;
-  sgemm_run(gemm_kernels(), a, cfg);
+  return a;
 }
 
-int parts_for(int64_t n) {
-  return int(std::max<int64_t>(1, std::min<int64_t>(num_threads(), n)));
+// The plan of a GEMM of this shape on `threads` threads (pointers and beta do not enter a plan).
+GemmPlan plan_gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                   int64_t ldc, int threads) {
+  GemmConfig cfg;
+  cfg.threads = threads;
+  return sgemm_plan(gemm_kernels(), gemm_args(tA, tB, M, N, K, nullptr, lda, nullptr, ldb, 0.0f, nullptr, ldc), cfg);
 }
+
+void run_gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GemmPlan& plan,
+              const Workspace& ws) {
+  sgemm_execute(gemm_kernels(), gemm_args(tA, tB, M, N, K, A, lda, B, ldb, beta, C, ldc), plan, ws);
+}
+
+// Columns (CK×P) plus, with padding, one padded plane [C, hp, wp] behind them.
+int64_t cols_floats(const ConvGeom& g) {
+  const int64_t cols = ws_mul(ws_mul(g.c, ws_mul(g.kh, g.kw)), ws_mul(g.oh, g.ow));
+  const int64_t padded = has_pad(g) ? ws_mul(g.c, ws_mul(padded_h(g), padded_w(g))) : 0;
+  return ws_round(ws_add(cols, padded));
+}
+
+int current_threads() { return std::clamp(num_threads(), 1, 256); }
 
 // Weight-gradient chunks: contiguous image ranges, each summed into its own partial dweight, then
 // the partials added in chunk order. The count depends on N and the weight size only — never on
@@ -194,20 +208,33 @@ constexpr int64_t kReduceBlock = 4096;
 
 }  // namespace
 
+ConvPlan conv2d_forward_plan(const ConvGeom& g) noexcept {
+  ConvPlan p;
+  const int64_t P = g.oh * g.ow, CK = g.c * g.kh * g.kw, O = g.oc;
+  if (g.n <= 0 || O <= 0 || P <= 0) return p;
+  const int threads = current_threads();
+  p.parts = int(std::max<int64_t>(1, std::min<int64_t>(threads, g.n)));
+  p.cols = is_pointwise(g) ? 0 : cols_floats(g);
+  // One part: the GEMM threads itself; several: one single-threaded GEMM per image in each part.
+  p.gemm_a = plan_gemm(false, false, O, P, CK, CK, P, P, p.parts == 1 ? threads : 1);
+  p.threads = std::max(p.parts, p.gemm_a.threads);
+  p.per_thread = ws_add(p.cols, p.gemm_a.per_thread);
+  return p;
+}
+
 void conv2d_forward(float* out, const float* x, const float* weight, const float* bias,
-                    const ConvGeom& g) noexcept {
+                    const ConvGeom& g, const ConvPlan& plan, const Workspace& ws) noexcept {
   const int64_t P = g.oh * g.ow, CK = g.c * g.kh * g.kw, img = g.c * g.h * g.w, O = g.oc;
   if (g.n <= 0 || O <= 0 || P <= 0) return;
-  const int parts = parts_for(g.n);
-  const int gemm_threads = parts == 1 ? 0 : 1;  // 0: the GEMM's own default
+  const int parts = plan.parts;
   const bool pointwise = is_pointwise(g);
   const bool pad = has_pad(g);
-  const int64_t padded = g.c * padded_h(g) * padded_w(g);
-  parallel_for(parts, [&](int task, int tid) {
+  parallel_for(ws, parts, [&](int task, int tid) {
     const int64_t n0 = g.n * task / parts, n1 = g.n * (task + 1) / parts;
-    // cols (CK×P) then, with padding, the padded plane
-    float* cols = pointwise ? nullptr : scratch(tid, kSlotCols, CK * P + (pad ? padded : 0));
+    // cols (CK×P) then, with padding, the padded plane; the GEMM packs behind them
+    float* cols = pointwise ? nullptr : ws.slice(tid);
     float* xp = pad ? cols + CK * P : nullptr;
+    const Workspace gws = parts == 1 ? ws.offset(plan.cols) : ws.single(tid).offset(plan.cols);
     for (int64_t n = n0; n < n1; ++n) {
       float* o = out + n * O * P;
       if (bias != nullptr) {
@@ -223,13 +250,59 @@ void conv2d_forward(float* out, const float* x, const float* weight, const float
         B = cols;
       }
       run_gemm(false, false, O, P, CK, weight, CK, B, P, bias != nullptr ? 1.0f : 0.0f, o, P,
-               gemm_threads);
+               plan.gemm_a, gws);
     }
   });
 }
 
+// Weight gradient orientation: dweightᵀ = cols · doutᵀ (im2col; only the small dout packs
+// transposed; pointwise convs, where cols = x) or dweight = dout · rows (im2row; plain GEMM).
+// Measured on the Xeon (AVX-512, 12×32 tiles): dweight = dout · rows through the no-pack direct
+// path beats the packed NT product for both MNIST convs (conv 16→32: 4.4 vs 5.5 ms per batch of
+// 64), so im2row is used whenever a patch matrix is needed.
+ConvPlan conv2d_backward_plan(const ConvGeom& g, bool want_dx, bool want_dw) noexcept {
+  ConvPlan p;
+  const int64_t P = g.oh * g.ow, CK = g.c * g.kh * g.kw, O = g.oc;
+  if (g.n <= 0 || O <= 0 || P <= 0 || CK <= 0 || (!want_dx && !want_dw)) return p;
+  p.want_dx = want_dx;
+  p.want_dw = want_dw;
+  const bool pointwise = is_pointwise(g);
+  const bool use_rows = !pointwise;
+  const int64_t WS = O * CK;
+  // Chunk c sums images [N·c/chunks, N·(c+1)/chunks) into slab(c): dweight itself for chunk 0 with
+  // use_rows (same layout), else a partial slab of the shared workspace (dweightᵀ for pointwise).
+  const int64_t chunks = want_dw ? dweight_chunks(g.n, WS) : std::min<int64_t>(g.n, kMaxChunks);
+  p.parts = int(chunks);
+  if (want_dw) p.shared = ws_round(ws_mul(use_rows ? chunks - 1 : chunks, WS));
+  // Chunks run in parallel with single-threaded GEMMs, unless there are fewer chunks than threads
+  // and the GEMMs are big enough to thread themselves (either way the same arithmetic).
+  const int threads = current_threads();
+  const double gemm_flops = 2.0 * double(O) * double(CK) * double(P);
+  p.across = chunks > 1 && (chunks >= threads || gemm_flops < kGemmParallelMinFlops);
+  const int gemm_threads = p.across ? 1 : threads;
+  if (want_dw && !pointwise) p.cols = cols_floats(g);
+  if (want_dx && !pointwise) p.dcols = cols_floats(g);
+  int64_t gemm_need = 0;
+  int gemm_slices = 1;
+  if (want_dw) {
+    p.gemm_a = use_rows ? plan_gemm(false, false, O, CK, P, P, CK, CK, gemm_threads)
+                        : plan_gemm(false, true, CK, O, P, P, P, O, gemm_threads);
+    gemm_need = std::max(gemm_need, p.gemm_a.per_thread);
+    gemm_slices = std::max(gemm_slices, p.gemm_a.threads);
+  }
+  if (want_dx) {
+    p.gemm_b = plan_gemm(true, false, CK, P, O, CK, P, P, gemm_threads);
+    gemm_need = std::max(gemm_need, p.gemm_b.per_thread);
+    gemm_slices = std::max(gemm_slices, p.gemm_b.threads);
+  }
+  p.threads = p.across ? int(std::min<int64_t>(threads, chunks)) : gemm_slices;
+  p.per_thread = ws_add(ws_add(p.cols, p.dcols), gemm_need);
+  return p;
+}
+
 void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout, const float* x,
-                     const float* weight, const ConvGeom& g) noexcept {
+                     const float* weight, const ConvGeom& g, const ConvPlan& plan,
+                     const Workspace& ws) noexcept {
   const int64_t P = g.oh * g.ow, CK = g.c * g.kh * g.kw, img = g.c * g.h * g.w, O = g.oc;
   if (dbias != nullptr) {
     for (int64_t o = 0; o < O; ++o) {
@@ -253,48 +326,25 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
     return;
   }
   // below, every image of dx is overwritten (beta-0 GEMM or a zeroed plane + col2im)
-
-  // Weight gradient orientation: dweightᵀ = cols · doutᵀ (im2col; only the small dout packs
-  // transposed; pointwise convs, where cols = x) or dweight = dout · rows (im2row; plain GEMM).
-  // Measured on the Xeon (AVX-512, 12×32 tiles): dweight = dout · rows through the no-pack direct
-  // path beats the packed NT product for both MNIST convs (conv 16→32: 4.4 vs 5.5 ms per batch of
-  // 64), so im2row is used whenever a patch matrix is needed.
   const bool pointwise = is_pointwise(g);
   const bool use_rows = !pointwise;
   const int64_t WS = O * CK;
-  // Chunk c sums images [N·c/chunks, N·(c+1)/chunks) into slab(c): dweight itself for chunk 0 with
-  // use_rows (same layout), else a partial buffer (dweightᵀ for pointwise convs).
-  int64_t chunks = dweight != nullptr ? dweight_chunks(g.n, WS) : std::min<int64_t>(g.n, kMaxChunks);
-  std::unique_ptr<float[]> partial;
-  if (dweight != nullptr) {
-    const int64_t own = use_rows ? chunks - 1 : chunks;  // slabs needing a buffer
-    if (own > 0) partial.reset(new (std::nothrow) float[size_t(own * WS)]);
-    if (own > 0 && !partial && chunks > 1) {
-      // Out of memory: one chunk (a different, but still thread-count-independent, summation order).
-      chunks = 1;
-      if (!use_rows) partial.reset(new (std::nothrow) float[size_t(WS)]);
-    }
-    if (!use_rows && !partial) dweight = nullptr;  // leave the zeroed gradient (cannot throw here)
-  }
+  const int64_t chunks = plan.parts;
   auto slab = [&](int64_t c) -> float* {
-    if (use_rows) return c == 0 ? dweight : partial.get() + (c - 1) * WS;
-    return partial.get() + c * WS;
+    if (use_rows) return c == 0 ? dweight : ws.shared + (c - 1) * WS;
+    return ws.shared + c * WS;
   };
-  // Chunks run in parallel with single-threaded GEMMs, unless there are fewer chunks than threads
-  // and the GEMMs are big enough to thread themselves (either way the same arithmetic).
-  const int threads = num_threads();
-  const double gemm_flops = 2.0 * double(O) * double(CK) * double(P);
-  const bool across_chunks = chunks > 1 && (chunks >= threads || gemm_flops < kGemmParallelMinFlops);
-  const int gemm_threads = across_chunks ? 1 : 0;  // 0: the GEMM's own default
   const bool pad = has_pad(g);
   const int64_t padded = g.c * padded_h(g) * padded_w(g);
+  const int64_t gemm_at = plan.cols + plan.dcols;  // the GEMM's part of each slice
   auto run_chunk = [&](int task, int tid) {
     const int64_t n0 = g.n * task / chunks, n1 = g.n * (task + 1) / chunks;
-    // slot cols: cols (CK×P) + the padded input plane; slot dcols: dcols (CK×P) + the padded dx plane
-    float* cols = (dweight != nullptr && !pointwise) ? scratch(tid, kSlotCols, CK * P + (pad ? padded : 0)) : nullptr;
-    float* dcols = (dx != nullptr && !pointwise) ? scratch(tid, kSlotDcols, CK * P + (pad ? padded : 0)) : nullptr;
+    // slice: cols (CK×P) + the padded input plane, dcols (CK×P) + the padded dx plane, GEMM packing
+    float* cols = (dweight != nullptr && !pointwise) ? ws.slice(tid) : nullptr;
+    float* dcols = (dx != nullptr && !pointwise) ? ws.slice(tid) + plan.cols : nullptr;
     float* xp = (cols != nullptr && pad) ? cols + CK * P : nullptr;
     float* dxp = (dcols != nullptr && pad) ? dcols + CK * P : nullptr;
+    const Workspace gws = plan.across ? ws.single(tid).offset(gemm_at) : ws.offset(gemm_at);
     float* dwt = dweight == nullptr ? nullptr : slab(task);
     for (int64_t n = n0; n < n1; ++n) {
       const float* d = dout + n * O * P;
@@ -307,18 +357,18 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
         }
         if (use_rows) {
           im2row(xn, cols, g);
-          run_gemm(false, false, O, CK, P, d, P, cols, CK, beta, dwt, CK, gemm_threads);
+          run_gemm(false, false, O, CK, P, d, P, cols, CK, beta, dwt, CK, plan.gemm_a, gws);
         } else {
           // dweightᵀ (CK×oc) += x[n] (CK×P) · dout[n]ᵀ: only the small dout packs transposed
-          run_gemm(false, true, CK, O, P, xn, P, d, P, beta, dwt, O, gemm_threads);
+          run_gemm(false, true, CK, O, P, xn, P, d, P, beta, dwt, O, plan.gemm_a, gws);
         }
       }
       if (dx != nullptr) {
         float* dxn = dx + n * img;
         if (pointwise) {
-          run_gemm(true, false, CK, P, O, weight, CK, d, P, 0.0f, dxn, P, gemm_threads);
+          run_gemm(true, false, CK, P, O, weight, CK, d, P, 0.0f, dxn, P, plan.gemm_b, gws);
         } else {
-          run_gemm(true, false, CK, P, O, weight, CK, d, P, 0.0f, dcols, P, gemm_threads);
+          run_gemm(true, false, CK, P, O, weight, CK, d, P, 0.0f, dcols, P, plan.gemm_b, gws);
           if (pad) {
             std::memset(dxp, 0, size_t(padded) * sizeof(float));
             col2im(dcols, dxp, g);
@@ -331,8 +381,8 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
       }
     }
   };
-  if (across_chunks) {
-    parallel_for(int(chunks), [&](int task, int tid) { run_chunk(task, tid); });
+  if (plan.across) {
+    parallel_for(ws, int(chunks), [&](int task, int tid) { run_chunk(task, tid); });
   } else {
     for (int64_t c = 0; c < chunks; ++c) run_chunk(int(c), 0);
   }
@@ -357,8 +407,8 @@ void conv2d_backward(float* dx, float* dweight, float* dbias, const float* dout,
       for (int64_t o = task * rows_per; o < o1; ++o) {
         for (int64_t r = 0; r < CK; ++r) {
           const size_t at = size_t(r * O + o);
-          float v = partial[at];
-          for (int64_t c = 1; c < chunks; ++c) v += partial[size_t(c * WS) + at];
+          float v = ws.shared[at];
+          for (int64_t c = 1; c < chunks; ++c) v += ws.shared[size_t(c * WS) + at];
           dweight[o * CK + r] = v;
         }
       }

@@ -7,6 +7,8 @@
 //           jr (NR: one B panel streamed from L2) → micro-kernel
 // KC depends only on K and the cache sizes, and every C element is one k-ordered chain inside the
 // micro-kernel, so the result is bit-identical whatever the thread split.
+// Workspace: sgemm_plan fixes the blocking, path and thread split and sizes each thread's packing
+// buffers from them; the caller reserves that (workspace.h) and each task packs into its own slice.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include "cpu_features.h"
 #include "gemm.h"
 #include "thread_pool.h"
+#include "workspace.h"
 
 namespace ng {
 namespace {
@@ -21,17 +24,12 @@ namespace {
 // Column chunk of a transposed B on the direct path (kc × this many floats of scratch per thread).
 constexpr int64_t kDirectTransNc = 512;
 
-struct Blocking {
-  int64_t kc, mc, nc;
-};
-
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-Blocking choose_blocking(const GemmKernels& k, const GemmConfig& cfg, int64_t K) {
+void choose_blocking(const GemmKernels& k, const GemmConfig& cfg, int64_t K, GemmPlan& b) {
   const CpuFeatures& f = cpu_features();
   const int64_t l1 = f.l1d_bytes > 0 ? f.l1d_bytes : 32 * 1024;
   const int64_t l2 = f.l2_bytes > 0 ? f.l2_bytes : 1024 * 1024;
-  Blocking b;
   if (cfg.kc > 0) {
     b.kc = cfg.kc;
   } else {
@@ -47,14 +45,13 @@ Blocking choose_blocking(const GemmKernels& k, const GemmConfig& cfg, int64_t K)
   // The packed A block only bounds scratch (slivers are consumed in order): a quarter of L2.
   b.mc = cfg.mc > 0 ? round_up(cfg.mc, k.mr)
                     : std::max<int64_t>(k.mr, l2 / 4 / (4 * b.kc) / k.mr * k.mr);
-  return b;
 }
 
 // The no-pack path saves packing (a read+write of op(A) and op(B)) but reads A with a stride, and
 // each kc×(NV·W) slice of B sweeps the whole m×kc block of A: it wins while that A block stays in
 // L2 (MNIST/CNN shapes, M ≤ a few hundred), and for skinny outputs (N ≤ 16: A is read once anyway)
 // or short K. Larger problems pack. Measured with native/test/gemm_bench (NG_GEMM_DIRECT=0/1).
-bool prefer_direct(const GemmArgs& g, const Blocking& bl) {
+bool prefer_direct(const GemmArgs& g, const GemmPlan& bl) {
   const CpuFeatures& f = cpu_features();
   const int64_t l2 = f.l2_bytes > 0 ? f.l2_bytes : 1024 * 1024;
   return g.N <= 16 || g.K <= 32 || g.M * std::min(bl.kc, g.K) * 4 <= l2 / 8;
@@ -81,9 +78,19 @@ void scale_only(const GemmKernels& k, const GemmArgs& g, float* C, int64_t m0, i
   }
 }
 
-// C[m0:m1, n0:n1] of one matrix on the calling thread, packing into this thread's scratch.
-void gemm_rect(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const Mat& x,
-               int64_t m0, int64_t m1, int64_t n0, int64_t n1, int tid, bool use_direct) {
+// Workspace floats gemm_rect packs into for any rectangle of C (sized from the whole matrix, which
+// bounds every sub-rectangle): the packed B block and A block, or the transposed B chunk.
+int64_t rect_floats(const GemmKernels& k, const GemmArgs& g, const GemmPlan& bl) {
+  if (g.K == 0 || g.alpha == 0.0f) return 0;
+  if (bl.direct) return g.transB ? ws_round(ws_mul(bl.kc, std::min<int64_t>(kDirectTransNc, g.N))) : 0;
+  return ws_add(ws_round(ws_mul(bl.kc, round_up(std::min(bl.nc, g.N), k.nr))),
+                ws_round(ws_mul(bl.kc, round_up(std::min(bl.mc, g.M), k.mr))));
+}
+
+// C[m0:m1, n0:n1] of one matrix on the calling thread, packing into `work` (this thread's slice).
+void gemm_rect(const GemmKernels& k, const GemmArgs& g, const GemmPlan& bl, const Mat& x,
+               int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* work) {
+  const bool use_direct = bl.direct;
   if (m0 >= m1 || n0 >= n1) return;
   if (g.K == 0 || g.alpha == 0.0f) {
     GemmArgs sub = g;
@@ -97,7 +104,7 @@ void gemm_rect(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, cons
     // A·Bᵀ: each K block of B's rows [jc, jc + nb) is transposed into scratch (kb × nb) and
     // streamed like a plain B. Chunks of kDirectTransNc columns keep the scratch L2-sized.
     const int64_t nmax = std::min<int64_t>(kDirectTransNc, n1 - n0);
-    float* tb = scratch(tid, 0, bl.kc * nmax);
+    float* tb = work;  // kc × nmax
     for (int64_t jc = n0; jc < n1; jc += nmax) {
       const int64_t nb = std::min(nmax, n1 - jc);
       for (int64_t pc = 0; pc < g.K; pc += bl.kc) {
@@ -123,8 +130,8 @@ void gemm_rect(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, cons
     }
     return;
   }
-  float* bp = scratch(tid, 0, bl.kc * round_up(std::min(bl.nc, n1 - n0), k.nr));
-  float* ap = scratch(tid, 1, bl.kc * round_up(std::min(bl.mc, m1 - m0), k.mr));
+  float* bp = work;  // then the A block, both 64-byte aligned (rect_floats)
+  float* ap = work + ws_round(bl.kc * round_up(std::min(bl.nc, g.N), k.nr));
   const bool want_bias = g.epilogue >= kEpiBias;
   for (int64_t jc = n0; jc < n1; jc += bl.nc) {
     const int64_t nb = std::min(bl.nc, n1 - jc);
@@ -159,42 +166,36 @@ Mat batch_item(const GemmArgs& g, int64_t b) {
              g.C + b * g.strideC};
 }
 
-// One matrix, split into `parts` rectangles along N (NR-aligned) or, when N is narrow, along M.
-void gemm_one(const GemmKernels& k, const GemmArgs& g, const Blocking& bl, const Mat& x, int threads,
-              bool use_direct) {
-  const int64_t n_panels = (g.N + k.nr - 1) / k.nr;
-  const int64_t m_slivers = (g.M + k.mr - 1) / k.mr;
-  if (threads <= 1 || (n_panels < 2 && m_slivers < 2)) {
-    gemm_rect(k, g, bl, x, 0, g.M, 0, g.N, 0, use_direct);
+// One matrix on plan.threads threads: that many rectangles along N (NR-aligned) or M.
+void gemm_one(const GemmKernels& k, const GemmArgs& g, const GemmPlan& p, const Mat& x, const Workspace& ws) {
+  if (p.threads <= 1) {
+    gemm_rect(k, g, p, x, 0, g.M, 0, g.N, ws.slice(0));
     return;
   }
-  // Split the larger dimension when both give every thread two or more units: each thread packs the
-  // whole of the other operand, so splitting N duplicates op(A)'s packing and splitting M op(B)'s
-  // (`npm run bench:gemm`, row "mnist dW 784×256 TN" = Xᵀ·dZ, 2 threads: 240–264 → 283 GFLOP/s). Otherwise the one with more units.
-  const bool both = n_panels >= 2 * int64_t(threads) && m_slivers >= 2 * int64_t(threads);
-  const bool split_n = both ? g.N >= g.M : n_panels >= m_slivers;
-  const int64_t units = split_n ? n_panels : m_slivers;
-  const int parts = int(std::min<int64_t>(threads, units));
-  parallel_for(parts, [&](int task, int tid) {
+  const int64_t units = p.split_n ? (g.N + k.nr - 1) / k.nr : (g.M + k.mr - 1) / k.mr;
+  const int parts = p.threads;
+  parallel_for(ws, parts, [&](int task, int tid) {
     const int64_t u0 = units * task / parts, u1 = units * (task + 1) / parts;
-    if (split_n) {
-      gemm_rect(k, g, bl, x, 0, g.M, u0 * k.nr, std::min(g.N, u1 * k.nr), tid, use_direct);
+    if (p.split_n) {
+      gemm_rect(k, g, p, x, 0, g.M, u0 * k.nr, std::min(g.N, u1 * k.nr), ws.slice(tid));
     } else {
-      gemm_rect(k, g, bl, x, u0 * k.mr, std::min(g.M, u1 * k.mr), 0, g.N, tid, use_direct);
+      gemm_rect(k, g, p, x, u0 * k.mr, std::min(g.M, u1 * k.mr), 0, g.N, ws.slice(tid));
     }
   });
 }
 
 }  // namespace
 
-void sgemm_run(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) noexcept {
-  if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return;
-  const Blocking bl = choose_blocking(k, cfg, g.K);
+GemmPlan sgemm_plan(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) noexcept {
+  GemmPlan p;
+  if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return p;
+  choose_blocking(k, cfg, g.K, p);
   // Depends on the shape only (never on threads), so the result is the same for any thread count
   // (and the direct path is bit-identical to the packed one anyway).
-  const bool use_direct = k.direct != nullptr && (!g.transB || k.transpose != nullptr) &&
-                          (cfg.direct >= 0 ? cfg.direct > 0 : prefer_direct(g, bl));
-  const int threads = cfg.threads > 0 ? cfg.threads : num_threads();
+  p.direct = k.direct != nullptr && (!g.transB || k.transpose != nullptr) &&
+             (cfg.direct >= 0 ? cfg.direct > 0 : prefer_direct(g, p));
+  p.per_thread = rect_floats(k, g, p);
+  const int threads = std::clamp(cfg.threads > 0 ? cfg.threads : num_threads(), 1, 256);
   const double min_flops = cfg.parallel_min_flops >= 0 ? cfg.parallel_min_flops : kGemmParallelMinFlops;
   const double flops = 2.0 * double(g.M) * double(g.N) * double(std::max<int64_t>(g.K, 1));
   // Independent small matrices: one thread per batch range, when the C blocks cannot overlap
@@ -202,33 +203,41 @@ void sgemm_run(const GemmKernels& k, const GemmArgs& g, const GemmConfig& cfg) n
   const bool c_disjoint = g.strideC >= (g.M - 1) * g.ldc + g.N;
   if (threads > 1 && g.batch > 1 && c_disjoint && flops < min_flops &&
       flops * double(g.batch) >= min_flops) {
-    const int parts = int(std::min<int64_t>(threads, g.batch));
-    parallel_for(parts, [&](int task, int tid) {
+    p.batch_split = true;
+    p.threads = int(std::min<int64_t>(threads, g.batch));
+    return p;
+  }
+  if (threads <= 1 || flops < min_flops) return p;
+  // One matrix over the threads. Split the larger dimension when both give every thread two or
+  // more units: each thread packs the whole of the other operand, so splitting N duplicates op(A)'s
+  // packing and splitting M op(B)'s (`npm run bench:gemm`, row "mnist dW 784×256 TN" = Xᵀ·dZ,
+  // 2 threads: 240–264 → 283 GFLOP/s). Otherwise the one with more units.
+  const int64_t n_panels = (g.N + k.nr - 1) / k.nr;
+  const int64_t m_slivers = (g.M + k.mr - 1) / k.mr;
+  if (n_panels < 2 && m_slivers < 2) return p;
+  const bool both = n_panels >= 2 * int64_t(threads) && m_slivers >= 2 * int64_t(threads);
+  p.split_n = both ? g.N >= g.M : n_panels >= m_slivers;
+  p.threads = int(std::min<int64_t>(threads, p.split_n ? n_panels : m_slivers));
+  return p;
+}
+
+void sgemm_execute(const GemmKernels& k, const GemmArgs& g, const GemmPlan& p, const Workspace& ws) noexcept {
+  if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return;
+  if (p.batch_split) {
+    const int parts = p.threads;
+    parallel_for(ws, parts, [&](int task, int tid) {
       const int64_t b0 = g.batch * task / parts, b1 = g.batch * (task + 1) / parts;
-      for (int64_t b = b0; b < b1; ++b) gemm_rect(k, g, bl, batch_item(g, b), 0, g.M, 0, g.N, tid, use_direct);
+      for (int64_t b = b0; b < b1; ++b) gemm_rect(k, g, p, batch_item(g, b), 0, g.M, 0, g.N, ws.slice(tid));
     });
     return;
   }
-  const int per_matrix_threads = flops >= min_flops ? threads : 1;
-  for (int64_t b = 0; b < g.batch; ++b) gemm_one(k, g, bl, batch_item(g, b), per_matrix_threads, use_direct);
+  for (int64_t b = 0; b < g.batch; ++b) gemm_one(k, g, p, batch_item(g, b), ws);
 }
 
-void sgemm_batched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
-                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                   int64_t ldc, int epilogue, const float* bias, int64_t batch, int64_t strideA,
-                   int64_t strideB, int64_t strideC) noexcept {
-  GemmArgs g;
-  g.transA = transA; g.transB = transB; g.M = M; g.N = N; g.K = K; g.alpha = alpha;
-  g.A = A; g.lda = lda; g.B = B; g.ldb = ldb; g.beta = beta; g.C = C; g.ldc = ldc;
-  g.epilogue = epilogue; g.bias = bias;
-  g.batch = batch; g.strideA = strideA; g.strideB = strideB; g.strideC = strideC;
-  sgemm_run(gemm_kernels(), g, GemmConfig());
-}
+GemmPlan sgemm_plan(const GemmArgs& g) noexcept { return sgemm_plan(gemm_kernels(), g, GemmConfig()); }
 
-void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-           int epilogue, const float* bias) noexcept {
-  sgemm_batched(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, 1, 0, 0, 0);
+void sgemm_execute(const GemmArgs& g, const GemmPlan& p, const Workspace& ws) noexcept {
+  sgemm_execute(gemm_kernels(), g, p, ws);
 }
 
 }  // namespace ng

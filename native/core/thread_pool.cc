@@ -13,7 +13,6 @@ namespace ng {
 namespace {
 
 constexpr int kMaxThreads = 256;
-constexpr int kSlots = 4;
 
 int default_threads() {
   const char* env = std::getenv("NODEGRAD_NUM_THREADS");
@@ -45,11 +44,18 @@ struct Pool {
 
   // Called by the caller holding run_mu, before it publishes the next job: a new helper starts from
   // the current generation, so it never mistakes the previous job for a new one.
+  // If the OS refuses a thread (std::system_error) or memory runs out, the pool keeps the helpers it
+  // has: tasks are pulled dynamically, so the caller (and the existing helpers) still run them all.
   void ensure_threads(int n) {
     while (int(threads.size()) < n - 1) {
       int tid = int(threads.size()) + 1;
       uint64_t start = generation.load(std::memory_order_acquire);
-      threads.emplace_back([this, tid, start] { worker(tid, start); });
+      try {
+        threads.reserve(threads.size() + 1);
+        threads.emplace_back([this, tid, start] { worker(tid, start); });
+      } catch (...) {
+        return;
+      }
       threads.back().detach();
     }
   }
@@ -88,10 +94,11 @@ struct Pool {
     }
   }
 
-  void run(int n, TaskFn f, void* c) {
+  void run(int n, TaskFn f, void* c, int max_threads) {
     // A task that itself calls parallel_run (nested region) runs serially: run_mu is not recursive.
     thread_local bool inside = false;
     int want = wanted.load(std::memory_order_relaxed);
+    if (want > max_threads) want = max_threads;
     std::unique_lock<std::mutex> run_lk;
     if (!inside && want > 1) run_lk = std::unique_lock<std::mutex>(run_mu, std::try_to_lock);
     if (!run_lk.owns_lock()) {  // nested, busy elsewhere, or single-threaded
@@ -134,14 +141,6 @@ Pool& pool() {
   return *p;
 }
 
-struct Scratch {
-  float* ptr[kSlots] = {nullptr, nullptr, nullptr, nullptr};
-  int64_t cap[kSlots] = {0, 0, 0, 0};
-  ~Scratch() {  // a JS worker_thread that used the addon frees its buffers when it exits
-    for (float* p : ptr) std::free(p);
-  }
-};
-
 }  // namespace
 
 void set_num_threads(int n) {
@@ -152,25 +151,13 @@ void set_num_threads(int n) {
 
 int num_threads() { return pool().wanted.load(std::memory_order_relaxed); }
 
-void parallel_run(int ntasks, TaskFn fn, void* ctx) {
+void parallel_run(int ntasks, TaskFn fn, void* ctx, int max_threads) {
   if (ntasks <= 0) return;
-  if (ntasks == 1) { fn(ctx, 0, 0); return; }
-  pool().run(ntasks, fn, ctx);
-}
-
-float* scratch(int tid, int slot, int64_t floats) {
-  // thread_local: each OS thread (pool helper, or each JS thread calling as worker 0) owns its buffers.
-  (void)tid;
-  thread_local Scratch s;
-  if (slot < 0 || slot >= kSlots) return nullptr;
-  if (s.cap[slot] < floats) {
-    std::free(s.ptr[slot]);
-    int64_t cap = floats + 16;
-    size_t bytes = size_t((cap * 4 + 63) / 64 * 64);
-    s.ptr[slot] = static_cast<float*>(std::aligned_alloc(64, bytes));
-    s.cap[slot] = s.ptr[slot] ? cap : 0;
+  if (ntasks == 1 || max_threads <= 1) {
+    for (int t = 0; t < ntasks; ++t) fn(ctx, t, 0);
+    return;
   }
-  return s.ptr[slot];
+  pool().run(ntasks, fn, ctx, max_threads);
 }
 
 }  // namespace ng

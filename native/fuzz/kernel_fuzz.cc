@@ -160,6 +160,14 @@ void fuzz_xent(Reader& r) {
   ng::ew_softmax_xent(logits.p, labels.p, losses.p, grad ? dlogits.p : nullptr, rows, classes, r.value());
 }
 
+// The binding's reservation step: one arena for the whole run (as one per JS thread), fresh
+// allocations past its size so ASan sees overruns of the workspace need.
+bool reserve(const ng::WorkspaceNeed& need, ng::Workspace* ws) {
+  static ng::Arena arena;
+  arena.release();
+  return arena.reserve(need, ws) == ng::Arena::Status::ok;
+}
+
 void fuzz_gemm(Reader& r) {
   const bool ta = r.flag(), tb = r.flag();
   const int64_t M = r.upto(70), N = r.upto(70), K = r.upto(70);
@@ -177,8 +185,15 @@ void fuzz_gemm(Reader& r) {
   const float alpha = r.flag() ? 1.f : r.value(), beta = r.flag() ? 0.f : r.value();
   Buf A(need(oa, sA), r), B(need(ob, sB), r), C(need(oc, sC), r), bias(epilogue ? N : 0, r);
   if (M == 0 || N == 0) return;  // the binding skips the call
-  ng::sgemm_batched(ta, tb, M, N, K, alpha, A.p, lda, B.p, ldb, beta, C.p, ldc, epilogue, epilogue ? bias.p : nullptr,
-                    batch, sA, sB, sC);
+  ng::GemmArgs g;
+  g.transA = ta; g.transB = tb; g.M = M; g.N = N; g.K = K; g.alpha = alpha;
+  g.A = A.p; g.lda = lda; g.B = B.p; g.ldb = ldb; g.beta = beta; g.C = C.p; g.ldc = ldc;
+  g.epilogue = epilogue; g.bias = epilogue ? bias.p : nullptr;
+  g.batch = batch; g.strideA = sA; g.strideB = sB; g.strideC = sC;
+  const ng::GemmPlan plan = ng::sgemm_plan(g);
+  ng::Workspace ws;
+  if (!reserve(plan.need(), &ws)) return;  // the binding throws
+  ng::sgemm_execute(g, plan, ws);
 }
 
 void fuzz_conv_pool(Reader& r) {
@@ -215,14 +230,20 @@ void fuzz_conv_pool(Reader& r) {
       Buf out(g.n * g.oc * g.oh * g.ow, r), x(nx, r), w(g.oc * g.c * g.kh * g.kw, r);
       const bool hb = r.flag();
       Buf bias(hb ? g.oc : 0, r);
-      ng::conv2d_forward(out.p, x.p, w.p, hb ? bias.p : nullptr, g);
+      const ng::ConvPlan plan = ng::conv2d_forward_plan(g);
+      ng::Workspace ws;
+      if (!reserve(plan.need(), &ws)) break;  // the binding throws
+      ng::conv2d_forward(out.p, x.p, w.p, hb ? bias.p : nullptr, g, plan, ws);
       break;
     }
     case 1: {
       const bool hx = r.flag(), hw = r.flag(), hb = r.flag();
       Buf dx(hx ? nx : 0, r), dw(hw ? g.oc * g.c * g.kh * g.kw : 0, r), db(hb ? g.oc : 0, r);
       Buf dout(g.n * g.oc * g.oh * g.ow, r), x(nx, r), w(g.oc * g.c * g.kh * g.kw, r);
-      ng::conv2d_backward(hx ? dx.p : nullptr, hw ? dw.p : nullptr, hb ? db.p : nullptr, dout.p, x.p, w.p, g);
+      const ng::ConvPlan plan = ng::conv2d_backward_plan(g, hx, hw);
+      ng::Workspace ws;
+      if (!reserve(plan.need(), &ws)) break;  // the binding throws
+      ng::conv2d_backward(hx ? dx.p : nullptr, hw ? dw.p : nullptr, hb ? db.p : nullptr, dout.p, x.p, w.p, g, plan, ws);
       break;
     }
     case 2: {

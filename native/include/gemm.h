@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "kernel_table.h"
+#include "workspace.h"
 
 namespace ng {
 
@@ -89,17 +90,35 @@ struct GemmConfig {
   int direct = -1;               // no-pack path: -1 by shape, 0 never, 1 always (transB needs transpose)
 };
 
-// The general entry: any kernel table (tests call each ISA's table directly).
-void sgemm_run(const GemmKernels& k, const GemmArgs& args, const GemmConfig& cfg) noexcept;
+// Everything a call decides before it touches memory: the blocking, the path, the thread split and
+// the workspace each thread packs into. A plan depends on the shapes, flags, alpha and K only
+// (never on the pointers or beta), so one plan serves every matrix of that shape (conv reuses one
+// per image). The blocking depends on K and the cache sizes alone, never on the thread count:
+// results are bit-identical whatever the split.
+struct GemmPlan {
+  int64_t kc = 1, mc = 1, nc = 1;
+  bool direct = false;     // no-pack path (B streamed in place, or transposed block by block)
+  bool batch_split = false; // independent small matrices spread over the threads
+  bool split_n = false;    // one matrix split along N (NR-aligned) instead of M
+  int threads = 1;         // pool threads the call runs on (= its workspace slices)
+  int64_t per_thread = 0;  // workspace floats per thread (multiple of kWsAlign)
+  WorkspaceNeed need() const {
+    WorkspaceNeed n;
+    n.threads = threads;
+    n.per_thread = per_thread;
+    return n;
+  }
+};
 
-// The active ISA's kernels, default blocking and threads.
-void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-           int epilogue, const float* bias) noexcept;
-void sgemm_batched(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
-                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                   int64_t ldc, int epilogue, const float* bias, int64_t batch, int64_t strideA,
-                   int64_t strideB, int64_t strideC) noexcept;
+// The general entries: any kernel table (tests call each ISA's table directly). sgemm_execute
+// needs a workspace of at least plan.need() (ws.threads >= plan.threads, ws.stride >= per_thread).
+GemmPlan sgemm_plan(const GemmKernels& k, const GemmArgs& args, const GemmConfig& cfg) noexcept;
+void sgemm_execute(const GemmKernels& k, const GemmArgs& args, const GemmPlan& plan,
+                   const Workspace& ws) noexcept;
+
+// The active ISA's kernels, default blocking and threads (the binding's entry).
+GemmPlan sgemm_plan(const GemmArgs& args) noexcept;
+void sgemm_execute(const GemmArgs& args, const GemmPlan& plan, const Workspace& ws) noexcept;
 
 // Applies activation `epilogue` (codes 3..6; others are no-ops here) to an m×n tile in place, with
 // the active ISA's vectorised functions (the ones the fused GEMM epilogue uses).

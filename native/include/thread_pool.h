@@ -7,13 +7,15 @@
 
 namespace ng {
 
-// fn(ctx, task, tid): run `task` (0 <= task < ntasks) on pool thread `tid` (0 <= tid < num_threads()).
-// Tasks must write disjoint outputs; `tid` only selects per-thread scratch.
+// fn(ctx, task, tid): run `task` (0 <= task < ntasks) on pool thread `tid` (0 <= tid < the smaller of
+// num_threads() and the region's max_threads). Tasks must write disjoint outputs; `tid` only selects
+// the task's slice of a reserved Workspace (workspace.h).
 using TaskFn = void (*)(void* ctx, int task, int tid);
 
 void set_num_threads(int n);   // clamped to [1, 256]; takes effect on the next parallel call
 int num_threads();
-void parallel_run(int ntasks, TaskFn fn, void* ctx);
+// Runs every task; at most max_threads pool threads take part (tids below it).
+void parallel_run(int ntasks, TaskFn fn, void* ctx, int max_threads = 256);
 
 template <class F>
 void parallel_for(int ntasks, F&& f) {
@@ -24,9 +26,5 @@ void parallel_for(int ntasks, F&& f) {
   auto thunk = [](void* ctx, int task, int tid) { (*static_cast<F*>(ctx))(task, tid); };
   parallel_run(ntasks, thunk, static_cast<void*>(&f));
 }
-
-// Per-thread scratch (64-byte aligned, grown on demand, never shrunk): the only memory the addon owns.
-// slot distinguishes independent buffers (e.g. packed A vs packed B) of the same thread.
-float* scratch(int tid, int slot, int64_t floats);
 
 }  // namespace ng

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "conv.h"
+#include "guarded_workspace.h"
 #include "thread_pool.h"
 
 namespace {
@@ -26,6 +27,16 @@ float uniform(float lo, float hi) { return lo + (hi - lo) * float(next_u32() >> 
 int pick(std::initializer_list<int> v) { return v.begin()[next_u32() % v.size()]; }
 
 int g_failures = 0, g_checks = 0;
+#define CHECK(cond, ...)                                                              \
+  do {                                                                                \
+    ++g_checks;                                                                       \
+    if (!(cond) && ++g_failures <= 20) {                                              \
+      std::printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
+      std::printf(__VA_ARGS__);                                                       \
+      std::printf("\n");                                                              \
+    }                                                                                 \
+  } while (0)
+
 void check_close(const char* what, const float* got, const std::vector<double>& want, double tol, int iter) {
   for (size_t i = 0; i < want.size(); ++i) {
     ++g_checks;
@@ -95,14 +106,39 @@ void test_conv(int iter, const ng::ConvGeom& g) {
           out[size_t(k)] = s;
         }
   Buf o(nout), gx(nx), gw(nw), gb(g.oc);
-  ng::conv2d_forward(o.data(), x.data(), w.data(), b.data(), g);
+  // Each call in exactly the workspace its plan asks for, canaries after every part.
+  {
+    const ng::ConvPlan plan = ng::conv2d_forward_plan(g);
+    ngtest::GuardedWorkspace ws(plan.need());
+    ng::conv2d_forward(o.data(), x.data(), w.data(), b.data(), g, plan, ws.ws());
+    CHECK(ws.intact(), "iter %d: conv2d_forward wrote past its workspace need", iter);
+  }
   check_close("conv2d_forward", o.data(), out, 1e-4, iter);
-  ng::conv2d_backward(gx.data(), gw.data(), gb.data(), dout.data(), x.data(), w.data(), g);
+  {
+    const ng::ConvPlan plan = ng::conv2d_backward_plan(g, true, true);
+    ngtest::GuardedWorkspace ws(plan.need());
+    ng::conv2d_backward(gx.data(), gw.data(), gb.data(), dout.data(), x.data(), w.data(), g, plan, ws.ws());
+    CHECK(ws.intact(), "iter %d: conv2d_backward wrote past its workspace need", iter);
+  }
   check_close("conv2d_backward dx", gx.data(), dx, 1e-4, iter);
   check_close("conv2d_backward dweight", gw.data(), dw, 1e-4, iter);
   check_close("conv2d_backward dbias", gb.data(), db, 1e-4, iter);
-  ng::conv2d_backward(nullptr, gw.data(), nullptr, dout.data(), x.data(), w.data(), g);
+  {
+    const ng::ConvPlan plan = ng::conv2d_backward_plan(g, false, true);
+    ngtest::GuardedWorkspace ws(plan.need());
+    ng::conv2d_backward(nullptr, gw.data(), nullptr, dout.data(), x.data(), w.data(), g, plan, ws.ws());
+    CHECK(ws.intact(), "iter %d: conv2d_backward (dweight only) wrote past its workspace need", iter);
+  }
   check_close("conv2d_backward dweight only", gw.data(), dw, 1e-4, iter);
+  {
+    Buf gx2(nx);
+    const ng::ConvPlan plan = ng::conv2d_backward_plan(g, true, false);
+    ngtest::GuardedWorkspace ws(plan.need());
+    ng::conv2d_backward(gx2.data(), nullptr, nullptr, dout.data(), x.data(), w.data(), g, plan, ws.ws());
+    CHECK(ws.intact(), "iter %d: conv2d_backward (dx only) wrote past its workspace need", iter);
+    check_close("conv2d_backward dx only", gx2.data(), dx, 1e-4, iter);
+    gx2.check_guards("conv2d dx only");
+  }
   for (Buf* p : {&o, &gx, &gw, &gb}) p->check_guards("conv2d");
 }
 

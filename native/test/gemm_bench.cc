@@ -36,12 +36,19 @@ int main(int argc, char** argv) {
   g.B = B.data(); g.ldb = g.transB ? g.K : g.N;
   g.C = C.data(); g.ldc = g.N;
   const ng::GemmKernels& k = ng::gemm_kernels();
+  ng::Arena arena;
+  ng::Workspace ws;
+  const ng::GemmPlan plan = ng::sgemm_plan(k, g, cfg);
+  if (arena.reserve(plan.need(), &ws) != ng::Arena::Status::ok) {
+    std::printf("cannot reserve the workspace\n");
+    return 1;
+  }
   std::vector<double> t;
-  for (int i = 0; i < 2; ++i) ng::sgemm_run(k, g, cfg);
+  for (int i = 0; i < 2; ++i) ng::sgemm_execute(k, g, plan, ws);
   const auto start = std::chrono::steady_clock::now();
   while (t.size() < 7 || std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300)) {
     const auto t0 = std::chrono::steady_clock::now();
-    ng::sgemm_run(k, g, cfg);
+    ng::sgemm_execute(k, g, plan, ws);
     t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());

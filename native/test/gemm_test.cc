@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "guarded_workspace.h"
 #include "thread_pool.h"
 
 namespace {
@@ -121,13 +122,18 @@ Case make_case(int M, int N, int K, bool ta, bool tb) {
   return t;
 }
 
-// Runs `t` with kernels `k` and config `cfg`; returns the full C buffer (padding included).
+// Runs `t` with kernels `k` and config `cfg` in exactly the workspace its plan asks for (canaries
+// after every slice); returns the full C buffer (padding included).
 std::vector<float> run(const ng::GemmKernels& k, const Case& t, const ng::GemmConfig& cfg) {
   std::vector<float> C = t.C0;
   ng::GemmArgs g = t.g;
   g.A = t.A.data(); g.B = t.B.data(); g.C = C.data();
   g.bias = g.epilogue >= 1 ? t.bias.data() : nullptr;
-  ng::sgemm_run(k, g, cfg);
+  const ng::GemmPlan plan = ng::sgemm_plan(k, g, cfg);
+  ngtest::GuardedWorkspace ws(plan.need());
+  ng::sgemm_execute(k, g, plan, ws.ws());
+  CHECK(ws.intact(), "%s M=%lld N=%lld K=%lld: wrote past its workspace need", k.name, (long long)g.M,
+        (long long)g.N, (long long)g.K);
   return C;
 }
 
@@ -305,13 +311,17 @@ int main() {
     std::vector<double> ref, mag;
     reference(t, ref, mag);
     std::vector<float> C = t.C0;
-    ng::sgemm_batched(t.g.transA, t.g.transB, t.g.M, t.g.N, t.g.K, t.g.alpha, t.A.data(), t.g.lda,
-                      t.B.data(), t.g.ldb, t.g.beta, C.data(), t.g.ldc, t.g.epilogue,
-                      t.g.epilogue ? t.bias.data() : nullptr, t.g.batch, t.g.strideA, t.g.strideB,
-                      t.g.strideC);
+    ng::GemmArgs g = t.g;
+    g.A = t.A.data(); g.B = t.B.data(); g.C = C.data();
+    g.bias = g.epilogue ? t.bias.data() : nullptr;
+    const ng::GemmPlan plan = ng::sgemm_plan(g);
+    ng::Arena arena;
+    ng::Workspace ws;
+    CHECK(arena.reserve(plan.need(), &ws) == ng::Arena::Status::ok, "arena reserve");
+    ng::sgemm_execute(g, plan, ws);
     for (int64_t i = 0; i < t.c_len; ++i)
       if (in_matrix(t.g, i))
-        CHECK(std::fabs(C[size_t(i)] - ref[size_t(i)]) <= 2e-5 * mag[size_t(i)] + 1e-6, "sgemm_batched");
+        CHECK(std::fabs(C[size_t(i)] - ref[size_t(i)]) <= 2e-5 * mag[size_t(i)] + 1e-6, "sgemm_execute");
   }
   const double peak = ng::fma_peak_gflops(1, 5);
   CHECK(peak > 0, "fma_peak_gflops returned %g", peak);
