@@ -13,8 +13,9 @@ import { Epilogue, ReduceOp, UnaryOp, type EpilogueCode, type UnaryOpCode } from
 import { current } from '../backend/registry.js';
 import { accumulate, gradSink, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
+import { contiguous } from '../ops/shape.js';
 import { fmtShape } from '../util/shape.js';
-import { uninitFloat32 } from '../util/alloc.js';
+import { emptyF32, release, zerosF32 } from '../util/alloc.js';
 
 export type LinearActivation = 'none' | 'relu' | 'gelu' | 'geluTanh' | 'sigmoid' | 'tanh';
 
@@ -52,10 +53,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     throw new Error(`linear: bias shape ${fmtShape(bias.shape)} does not match weight ${fmtShape(weight.shape)} (expected [${outF}])`);
   }
   if (!(act in EPILOGUE)) throw new RangeError(`linear: unknown activation '${String(act)}'`);
+  // a strided input (a transposed or sliced view) is copied once here rather than at every .data read
+  x = contiguous(x);
+  if (!weight.isContiguous()) weight = contiguous(weight);
   const M = x.size / inF || 0;
   const outShape = [...x.shape.slice(0, -1), outF];
   // the GEMM (beta 0) or the activation kernel writes every element of y when M, inF > 0
-  const y = M > 0 && inF > 0 ? uninitFloat32(M * outF) : new Float32Array(M * outF);
+  const y = M > 0 && inF > 0 ? emptyF32(M * outF) : zerosF32(M * outF);
   const b = bias !== null ? bias.data : act === 'none' ? null : new Float32Array(outF);
   const grad = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
   const keepZ = grad && (act === 'gelu' || act === 'geluTanh');
@@ -69,7 +73,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
         current.unary(UNARY[act], y, y, y.length, 0);
       }
     } else if (keepZ) {
-      z = uninitFloat32(M * outF);
+      z = emptyF32(M * outF);
       current.gemm(false, true, M, outF, inF, 1, x.data, inF, weight.data, inF, 0, z, outF, Epilogue.bias, b, 1, 0, 0, 0);
       current.unary(UNARY[act as 'gelu' | 'geluTanh'], z, y, y.length, 0);
     } else {
@@ -83,26 +87,27 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
   return record(out, inputs, (g) => {
     let dz = g;
     if (act !== 'none' && g.length > 0) {
-      dz = new Float32Array(g.length);
+      dz = emptyF32(g.length);
       current.unaryBackward(UNARY[act], z ?? y, y, g, dz, g.length, 0);
     }
     const product = M > 0 && inF > 0 && outF > 0; // otherwise dX and dW are zero
     if (x.requiresGrad) {
-      const dx = new Float32Array(x.size);
+      const dx = product ? emptyF32(x.size) : zerosF32(x.size);
       if (product) current.gemm(false, false, M, inF, outF, 1, dz, outF, weight.data, inF, 0, dx, inF, Epilogue.none, null, 1, 0, 0, 0);
       accumulate(x, dx, true);
     }
     if (weight.requiresGrad) {
       // dW = dZᵀ · X, straight into an existing weight.grad (beta 1) when there is one to reuse
       const sink = product ? gradSink(weight, [dz, x.data]) : null;
-      const dw = sink ?? new Float32Array(weight.size);
+      const dw = sink ?? (product ? emptyF32(weight.size) : zerosF32(weight.size));
       if (product) current.gemm(true, false, outF, inF, M, 1, dz, outF, x.data, inF, sink ? 1 : 0, dw, inF, Epilogue.none, null, 1, 0, 0, 0);
       if (sink === null) accumulate(weight, dw, true);
     }
     if (bias !== null && bias.requiresGrad) {
-      const db = new Float32Array(outF);
+      const db = M > 0 ? emptyF32(outF) : zerosF32(outF);
       if (M > 0 && outF > 0) current.reduce(ReduceOp.sum, dz, db, 1, M, outF);
       accumulate(bias, db, true);
     }
+    if (dz !== g) release(dz);
   });
 }

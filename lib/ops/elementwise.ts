@@ -96,6 +96,12 @@ function binaryForward(op: BinaryOpCode, a: Tensor, b: Tensor, name: string): { 
 /** Both operands integer (int32/bool) and an op integers keep: the int32 result; otherwise null. */
 function intResult(op: BinaryOpCode, a: Tensor, b: Tensor, name: string): Tensor | null {
   if (a.dtype === 'float32' || b.dtype === 'float32' || !INT_OPS.has(op)) return null;
+  if (a.dtype === 'bool' && b.dtype === 'bool') {
+    // PyTorch keeps bool: add/max are "or", mul/min are "and"; subtracting bools is an error
+    if (op === BinaryOp.sub) throw new TypeError(`${name}: subtraction of two bool tensors is not supported; use logicalXor or cast with int()`);
+    if (op === BinaryOp.pow) return intBinary(op, a.int(), b.int(), name);
+    return intBinary(op, a.int(), b.int(), name).bool();
+  }
   return intBinary(op, a.int(), b.int(), name);
 }
 

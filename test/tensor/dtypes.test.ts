@@ -97,7 +97,8 @@ forEachBackend('dtypes', ['copy', 'binary', 'reduce'], () => {
     expect(i.div(2).dtype).toBe('float32'); // true division, as torch.div
     expect(i.div(2).toArray()).toEqual([0.5, 1, 1.5]);
     expect(i.exp().dtype).toBe('float32');
-    expect(ng.tensor([true, false]).add(ng.tensor([true, true])).dtype).toBe('int32');
+    expect(ng.tensor([true, false]).add(ng.tensor([true, true])).toArray()).toEqual([true, true]); // bool stays bool, as PyTorch
+    expect(() => ng.tensor([true]).sub(ng.tensor([true]))).toThrow(/subtraction of two bool tensors/);
     expect(ng.tensor([2 ** 30], { dtype: 'int32' }).mul(4).toArray()).toEqual([0]); // int32 wraps, as C/PyTorch
   });
 
