@@ -31,7 +31,7 @@ export interface TensorOptions {
 }
 
 /** Nested arrays of numbers, e.g. [[1, 2], [3, 4]]. */
-export type NestedArray = number | NestedArray[];
+export type NestedArray = number | boolean | NestedArray[];
 
 export class Tensor {
   readonly shape: readonly number[];

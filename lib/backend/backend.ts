@@ -12,79 +12,16 @@
  */
 import type { DataArray } from '../dtype.js';
 
-/** Unary element-wise ops: out[i] = f(x[i]) (alpha is the op's scalar parameter where it has one). */
-export const UnaryOp = {
-  neg: 0,
-  exp: 1,
-  log: 2,
-  sqrt: 3,
-  abs: 4,
-  relu: 5,
-  sigmoid: 6,
-  tanh: 7,
-  /** exact GELU: x * Φ(x) = 0.5 x (1 + erf(x / √2)) */
-  gelu: 8,
-  /** tanh approximation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) */
-  geluTanh: 9,
-  /** x > 0 ? x : alpha * x */
-  leakyRelu: 10,
-  /** x ** alpha */
-  powScalar: 11,
-  /** x * alpha */
-  scale: 12,
-  /** x + alpha */
-  addScalar: 13,
-  /** 1 / x */
-  reciprocal: 14,
-  /** x * x */
-  square: 15,
-} as const;
-export type UnaryOpCode = (typeof UnaryOp)[keyof typeof UnaryOp];
-
-/** Binary element-wise ops with NumPy broadcasting: out = a (op) b. */
-export const BinaryOp = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  /** a ** b */
-  pow: 4,
-  max: 5,
-  min: 6,
-} as const;
-export type BinaryOpCode = (typeof BinaryOp)[keyof typeof BinaryOp];
-
-/** Reductions over the middle axis of x viewed as [outer, n, inner]; out is [outer, inner]. */
-export const ReduceOp = {
-  sum: 0,
-  mean: 1,
-  max: 2,
-  min: 3,
-  /** index (as a float) of the first maximum */
-  argmax: 4,
-  /** index (as a float) of the first minimum */
-  argmin: 5,
-  /** sum of squares (norms, gradient clipping) */
-  sumSquares: 6,
-} as const;
-export type ReduceOpCode = (typeof ReduceOp)[keyof typeof ReduceOp];
-
 /**
- * What GEMM applies to each output tile before storing it. Bias is a row vector of length N added to
- * every row of C (after alpha·op(A)·op(B) + beta·C); the activation is then applied element-wise.
+ * Op codes: UnaryOp (out[i] = f(x[i]); alpha is the op's scalar parameter where it has one),
+ * BinaryOp (NumPy broadcasting: out = a (op) b), ReduceOp (over the middle axis of x viewed as
+ * [outer, n, inner]; out is [outer, inner]) and the GEMM Epilogue (applied to each output tile: bias
+ * is a row vector of length N added to every row of C after alpha·op(A)·op(B) + beta·C, then the
+ * activation). All declared once in spec/ops.json; see ./ops.gen.ts for each code and its meaning.
  */
-export const Epilogue = {
-  none: 0,
-  bias: 1,
-  biasRelu: 2,
-  /** bias then exact (erf) GELU */
-  biasGelu: 3,
-  biasSigmoid: 4,
-  biasTanh: 5,
-  /** bias then tanh-approximated GELU */
-  biasGeluTanh: 6,
-} as const;
-export type EpilogueCode = (typeof Epilogue)[keyof typeof Epilogue];
+export { BinaryOp, Epilogue, ReduceOp, UnaryOp } from './ops.gen.js';
+export type { BinaryOpCode, EpilogueCode, ReduceOpCode, UnaryOpCode } from './ops.gen.js';
+import type { BinaryOpCode, EpilogueCode, ReduceOpCode, UnaryOpCode } from './ops.gen.js';
 
 /** Comparisons producing bool (0/1 bytes). */
 export const CompareOp = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 } as const;

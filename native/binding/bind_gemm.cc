@@ -11,6 +11,7 @@
 #include "function.h"
 #include "bindings.h"
 #include "gemm.h"
+#include "ops.gen.h"
 #include "workspace_binding.h"
 
 namespace ngb {
@@ -50,7 +51,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const int64_t ldb = get_int(info, 9, kFn, "ldb", 0, kMaxStride);
   const float beta = get_float(info, 10, kFn, "beta");
   const int64_t ldc = get_int(info, 12, kFn, "ldc", 0, kMaxStride);
-  const int epilogue = int(get_int(info, 13, kFn, "epilogue", 0, 6));
+  const int epilogue = int(get_int(info, 13, kFn, "epilogue", 0, ng::kEpilogueCount - 1));
   const int64_t batch = get_size(info, 15, kFn, "batch");
   const int64_t strideA = get_int(info, 16, kFn, "strideA", 0, kMaxStride);
   const int64_t strideB = get_int(info, 17, kFn, "strideB", 0, kMaxStride);

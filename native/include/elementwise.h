@@ -22,17 +22,13 @@
 #include <cstdint>
 
 #include "kernel_table.h"
+#include "ops.gen.h"
 
 namespace ng {
 
 constexpr int kEwMaxRank = 32;  // binary/copy meta rank limit (the adapter's MAX_RANK)
 
-enum : int {  // UnaryOp (backend.ts)
-  kNeg = 0, kExp, kLog, kSqrt, kAbs, kRelu, kSigmoid, kTanh, kGelu, kGeluTanh, kLeakyRelu, kPowScalar, kScale,
-  kAddScalar, kReciprocal, kSquare, kUnaryOpCount
-};
-enum : int { kAdd = 0, kSub, kMul, kDiv, kPow, kMax, kMin, kBinaryOpCount };                   // BinaryOp
-enum : int { kSum = 0, kMean, kRMax, kRMin, kArgmax, kArgmin, kSumSquares, kReduceOpCount };  // ReduceOp
+// Op codes (kNeg…, kAdd…, kSum…) and their counts come from spec/ops.json via ops.gen.h.
 
 // Per-call optimizer constants, computed once (in double) by the driver.
 struct AdamConsts {

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ng from '../../lib/index.js';
 import { nativeBinding } from '../../lib/backend/registry.js';
+import { BINARYOP_NAMES, EPILOGUE_NAMES, REDUCEOP_NAMES, UNARYOP_NAMES } from '../../lib/backend/ops.gen.js';
 
 export type Expect = 'throw' | 'ok' | 'either';
 export interface Case {
@@ -117,7 +118,7 @@ const BINDING: FnSpec[] = [
       { name: 'A', kind: 'f32', valid: f(8) }, { name: 'lda', kind: 'int', lo: 0, hi: 2 ** 53, valid: 4 },
       { name: 'B', kind: 'f32', valid: f(12) }, { name: 'ldb', kind: 'int', lo: 0, hi: 2 ** 53, valid: 3 },
       { name: 'beta', kind: 'num', valid: 0, finite: true }, { name: 'C', kind: 'f32', valid: f(6) },
-      { name: 'ldc', kind: 'int', lo: 0, hi: 2 ** 53, valid: 3 }, { name: 'epilogue', kind: 'int', lo: 0, hi: 6, valid: 1 },
+      { name: 'ldc', kind: 'int', lo: 0, hi: 2 ** 53, valid: 3 }, { name: 'epilogue', kind: 'int', lo: 0, hi: EPILOGUE_NAMES.length - 1, valid: 1 },
       { name: 'bias', kind: 'f32', valid: f(3) }, size('batch', 1, false),
       { name: 'strideA', kind: 'int', lo: 0, hi: 2 ** 53, valid: 0 }, { name: 'strideB', kind: 'int', lo: 0, hi: 2 ** 53, valid: 0 },
       { name: 'strideC', kind: 'int', lo: 0, hi: 2 ** 53, valid: 0 },
@@ -142,7 +143,7 @@ const BINDING: FnSpec[] = [
   },
   {
     fn: 'unary',
-    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: 20, valid: 0 }, { name: 'x', kind: 'f32', valid: f(7) },
+    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: UNARYOP_NAMES.length - 1, valid: 0 }, { name: 'x', kind: 'f32', valid: f(7) },
       { name: 'out', kind: 'f32', valid: f(7) }, size('n', 7), { name: 'alpha', kind: 'num', valid: 0, finite: false }],
     extra: [
       ['op 1000', (a) => set(a, 0, 1000)],
@@ -152,14 +153,14 @@ const BINDING: FnSpec[] = [
   },
   {
     fn: 'unaryBackward',
-    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: 20, valid: 0 }, { name: 'x', kind: 'f32', valid: f(5) },
+    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: UNARYOP_NAMES.length - 1, valid: 0 }, { name: 'x', kind: 'f32', valid: f(5) },
       { name: 'y', kind: 'f32', valid: f(5) }, { name: 'dy', kind: 'f32', valid: f(5) }, { name: 'dx', kind: 'f32', valid: f(5) },
       size('n', 5), { name: 'alpha', kind: 'num', valid: 0, finite: false }],
     extra: [['op -2^31', (a) => set(a, 0, -(2 ** 31))]],
   },
   {
     fn: 'binary',
-    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: 10, valid: 0 }, { name: 'a', kind: 'f32', valid: f(6) },
+    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: BINARYOP_NAMES.length - 1, valid: 0 }, { name: 'a', kind: 'f32', valid: f(6) },
       { name: 'b', kind: 'f32', valid: f(3) }, { name: 'out', kind: 'f32', valid: f(6) },
       { name: 'meta', kind: 'meta', valid: meta([2, 3], [3, 1], [0, 1]) }],
     extra: [
@@ -174,7 +175,7 @@ const BINDING: FnSpec[] = [
   },
   {
     fn: 'reduce',
-    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: 10, valid: 0 }, { name: 'x', kind: 'f32', valid: f(24) },
+    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: REDUCEOP_NAMES.length - 1, valid: 0 }, { name: 'x', kind: 'f32', valid: f(24) },
       { name: 'out', kind: 'f32', valid: f(8) }, size('outer', 2), size('n', 3), size('inner', 4)],
     extra: [
       ['n = 0 for every op', (a) => set(set(a, 1, f(0)), 4, 0), 'either'],

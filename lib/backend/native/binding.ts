@@ -15,6 +15,8 @@ export interface NativeInfoRaw {
   version: string;
   /** why NODEGRAD_ISA was not honoured, or null */
   isaWarning: string | null;
+  /** the op tables the addon was compiled with (spec/ops.json → native/include/ops.gen.h) */
+  ops?: { unary: string[]; binary: string[]; reduce: string[]; epilogue: string[] };
 }
 
 export interface NativeBinding {
@@ -108,3 +110,20 @@ export interface NativeBinding {
     gamma: Float32Array | null, N: number, C: number, L: number, batchStats: boolean,
   ): void;
 }
+
+/**
+ * Every function of NativeBinding, checked at load (a stale or foreign addon that lacks one is
+ * refused with the list of what is missing). The type below fails to compile when a function is
+ * declared above but not listed here.
+ */
+export const BINDING_FUNCTIONS = [
+  'nativeInfo', 'mallocTuned', 'setNumThreads', 'getNumThreads', 'fmaPeak', 'gemm', 'unary', 'unaryBackward',
+  'binary', 'reduce', 'copy', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'gatherRows', 'scatterAddRows',
+  'adamStep', 'sgdStep', 'rmspropStep', 'conv2d', 'conv2dBackward', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d',
+  'avgPool2dBackward', 'batchNormStats', 'batchNormForward', 'batchNormBackward',
+  'pointwiseLoss', 'pointwiseLossBackward', 'nllLoss', 'nllLossBackward', 'dropout', 'indexCheck',
+] as const satisfies readonly (keyof NativeBinding)[];
+
+type Unlisted = Exclude<keyof NativeBinding, (typeof BINDING_FUNCTIONS)[number]>;
+/** Compile-time check: `Unlisted` must be never (add new binding functions to BINDING_FUNCTIONS). */
+export const BINDING_FUNCTIONS_COMPLETE: [Unlisted] extends [never] ? true : Unlisted = true;

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { NativeBinding } from './binding.js';
+import { BINDING_FUNCTIONS, type NativeBinding, type NativeInfoRaw } from './binding.js';
+import { BINARYOP_NAMES, EPILOGUE_NAMES, REDUCEOP_NAMES, UNARYOP_NAMES } from '../ops.gen.js';
 
 export interface LoadResult {
   binding: NativeBinding | null;
@@ -42,7 +43,22 @@ function candidates(): string[] {
   ];
 }
 
-const REQUIRED: (keyof NativeBinding)[] = ['nativeInfo', 'setNumThreads', 'getNumThreads', 'gemm'];
+/**
+ * Why this addon's op tables differ from the TypeScript ones (both generated from spec/ops.json),
+ * or null when they agree. An addon built from another spec would run the wrong kernel for a code.
+ */
+export function opTableMismatch(info: NativeInfoRaw): string | null {
+  const ops = info.ops;
+  if (!ops) return 'it reports no op tables (built before spec/ops.json)';
+  const want: [string, readonly string[]][] = [['unary', UNARYOP_NAMES], ['binary', BINARYOP_NAMES], ['reduce', REDUCEOP_NAMES], ['epilogue', EPILOGUE_NAMES]];
+  for (const [k, names] of want) {
+    const got = (ops as Record<string, string[] | undefined>)[k] ?? [];
+    if (got.length !== names.length || got.some((n, i) => n !== names[i])) {
+      return `its ${k} ops are [${got.join(', ')}] but lib/backend/ops.gen.ts has [${names.join(', ')}]`;
+    }
+  }
+  return null;
+}
 
 export function loadNative(): LoadResult {
   const errors: string[] = [];
@@ -54,9 +70,14 @@ export function loadNative(): LoadResult {
     try {
       const mod = { exports: {} as Record<string, unknown> };
       process.dlopen(mod, file);
-      const missing = REQUIRED.filter((k) => typeof mod.exports[k] !== 'function');
+      const missing = BINDING_FUNCTIONS.filter((k) => typeof mod.exports[k] !== 'function');
       if (missing.length > 0) {
         errors.push(`${file}: loaded, but lacks ${missing.join(', ')} (stale build? run npm run build:native)`);
+        continue;
+      }
+      const mismatch = opTableMismatch((mod.exports as unknown as NativeBinding).nativeInfo());
+      if (mismatch !== null) {
+        errors.push(`${file}: loaded, but ${mismatch} (stale build? run npm run build:native)`);
         continue;
       }
       return { binding: mod.exports as unknown as NativeBinding, path: file, errors };

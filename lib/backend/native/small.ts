@@ -17,6 +17,7 @@
  * validation that callers rely on is the binding's, whichever way a call would have gone.
  */
 import type { BinaryOpCode, EpilogueCode, ReduceOpCode, UnaryOpCode } from '../backend.js';
+import { BINARYOP_JS_COST, EPILOGUE_JS_COST, REDUCEOP_NAMES, UNARYOP_JS_BACKWARD_COST, UNARYOP_JS_COST } from '../ops.gen.js';
 
 /** Per-kernel budgets, in element units. Break-even measured on the call shapes noted. */
 const SMALL_BUDGET = {
@@ -44,23 +45,14 @@ const SMALL_BUDGET = {
   optimizer: 64,
 } as const;
 
-/** js cost per element of each unary op code (forward), in element units (exp/log/pow are slow in js). */
-const UNARY_W: readonly number[] = [
-  /* neg */ 1, /* exp */ 4, /* log */ 8, /* sqrt */ 1, /* abs */ 1, /* relu */ 1, /* sigmoid */ 4, /* tanh */ 6,
-  /* gelu */ 12, /* geluTanh */ 10, /* leakyRelu */ 1, /* powScalar */ 24, /* scale */ 1, /* addScalar */ 1,
-  /* reciprocal */ 1, /* square */ 1,
-];
+/** js cost per element of each op code, in element units (exp/log/pow are slow in js): declared in spec/ops.json. */
+const UNARY_W = UNARYOP_JS_COST;
 /** The same for the backward rules (most only multiply by the saved output). */
-const UNARY_BACKWARD_W: readonly number[] = [
-  /* neg */ 1, /* exp */ 1, /* log */ 2, /* sqrt */ 1, /* abs */ 1, /* relu */ 1, /* sigmoid */ 1, /* tanh */ 1,
-  /* gelu */ 16, /* geluTanh */ 12, /* leakyRelu */ 1, /* powScalar */ 28, /* scale */ 1, /* addScalar */ 1,
-  /* reciprocal */ 1, /* square */ 1,
-];
-/** add sub mul div pow max min */
-const BINARY_W: readonly number[] = [1, 1, 1, 1, 24, 1, 1];
-/** Extra js cost per output element of each GEMM epilogue: none bias biasRelu biasGelu biasSigmoid biasTanh biasGeluTanh. */
-const EPILOGUE_W: readonly number[] = [0, 0, 0, 12, 3, 5, 10];
-const REDUCE_OPS = 7;
+const UNARY_BACKWARD_W = UNARYOP_JS_BACKWARD_COST;
+const BINARY_W = BINARYOP_JS_COST;
+/** Extra js cost per output element of each GEMM epilogue. */
+const EPILOGUE_W = EPILOGUE_JS_COST;
+const REDUCE_OPS = REDUCEOP_NAMES.length;
 /** The binding's limits: sizes are integers in [0, 2^31), offsets/strides/leading dims in [0, 2^53]. */
 const MAX_OFFSET = 2 ** 53;
 const MAX_RANK = 32;
