@@ -121,7 +121,6 @@ export const BINDING_FUNCTIONS = [
   'binary', 'reduce', 'copy', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'gatherRows', 'scatterAddRows',
   'adamStep', 'sgdStep', 'rmspropStep', 'conv2d', 'conv2dBackward', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d',
   'avgPool2dBackward', 'batchNormStats', 'batchNormForward', 'batchNormBackward',
-  'pointwiseLoss', 'pointwiseLossBackward', 'nllLoss', 'nllLossBackward', 'dropout', 'indexCheck',
 ] as const satisfies readonly (keyof NativeBinding)[];
 
 type Unlisted = Exclude<keyof NativeBinding, (typeof BINDING_FUNCTIONS)[number]>;
