@@ -153,8 +153,8 @@ export function accumulate(t: Tensor, buf: Float32Array, owned: boolean): void {
  * on a non-zero one (two backward passes, a weight used twice) the sum is rounded in another order.
  */
 export function gradSink(t: Tensor, inputs: readonly Float32Array[]): Float32Array | null {
-  if (!t.requiresGrad || t._backward !== null || t._g !== null || t.grad === null) return null;
-  const g = t.grad.data;
+  if (!t.requiresGrad || t._backward !== null || t._g !== null || t._grad === null) return null;
+  const g = t._grad.data;
   if (g.length !== t.size || g.buffer === t.data.buffer) return null;
   for (const a of inputs) if (a.buffer === g.buffer) return null;
   return g;

@@ -39,8 +39,10 @@ export class Tensor {
   readonly size: number;
   readonly dtype: DType;
   requiresGrad: boolean;
-  /** Accumulated gradient of a leaf that requires grad (null until the first backward). */
-  grad: Tensor | null = null;
+  /** @internal the gradient (`grad` is its public face) */
+  _grad: Tensor | null = null;
+  /** @internal whether code outside the library may hold _grad (then dropping it must not recycle it) */
+  _gradShared = false;
   /** @internal the storage this tensor views */
   _storage: Storage;
   /** @internal element strides per dim (may be 0: expand; never negative) */
@@ -161,6 +163,36 @@ export class Tensor {
     this._storage.version++;
   }
 
+  /**
+   * Accumulated gradient of a leaf that requires grad (null until the first backward). Assigning
+   * takes a float32 tensor of this shape, or null.
+   */
+  get grad(): Tensor | null {
+    if (this._grad !== null) this._gradShared = true;
+    return this._grad;
+  }
+
+  set grad(g: Tensor | null) {
+    if (g !== null) {
+      if (!(g instanceof Tensor)) throw new TypeError(`grad: expected a Tensor or null, got ${typeof g}`);
+      if (!shapesEqual(g.shape, this.shape)) throw new Error(`grad: assigned grad has shape ${fmtShape(g.shape)}, but the tensor has shape ${fmtShape(this.shape)}`);
+      if (g.dtype !== 'float32') throw new TypeError(`grad: assigned grad must be float32, got ${g.dtype}`);
+    }
+    this._grad = g;
+    this._gradShared = g !== null;
+  }
+
+  /**
+   * @internal drops the gradient (zeroGrad's default). Its buffer goes back to the allocator when no
+   * code outside the library ever read `.grad` (so nobody else can hold it); otherwise the GC has it.
+   */
+  _dropGrad(): void {
+    const g = this._grad;
+    this._grad = null;
+    if (g !== null && !this._gradShared && g._contig && g._offset === 0) release(g._storage.buf as Float32Array);
+    this._gradShared = false;
+  }
+
   /** Number of dimensions. */
   get ndim(): number {
     return this.shape.length;
@@ -274,10 +306,11 @@ export class Tensor {
 
   /** @internal adds a finished gradient buffer into .grad (an owned buffer becomes .grad or is released) */
   _addToGrad(buf: Float32Array, owned: boolean): void {
-    if (this.grad === null) {
-      this.grad = new Tensor(owned ? buf : buf.slice(), this.shape);
+    if (this._grad === null) {
+      this._grad = new Tensor(owned ? buf : buf.slice(), this.shape);
+      this._gradShared = false;
     } else {
-      const g = this.grad.data;
+      const g = this._grad.data;
       current.binary(BinaryOp.add, g, [1], buf, [1], g, [g.length]);
       if (owned) release(buf);
     }

@@ -209,7 +209,7 @@ export abstract class Module {
 
   /** Drops every parameter's gradient (sets `.grad` to null, like PyTorch's set_to_none). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) p._dropGrad();
   }
 
   /** Number of trainable elements. */

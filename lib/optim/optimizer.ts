@@ -63,9 +63,10 @@ export abstract class Optimizer {
    */
   zeroGrad(setToNone = true): void {
     for (const p of this.params) {
-      if (p.grad === null) continue;
-      if (setToNone) p.grad = null;
-      else p.grad.data.fill(0);
+      if (p._grad === null) continue;
+      // the dropped buffer goes back to the allocator unless user code read p.grad (lib/tensor.ts)
+      if (setToNone) p._dropGrad();
+      else p._grad.data.fill(0);
     }
   }
 
@@ -86,10 +87,10 @@ export abstract class Optimizer {
     const params: Float32Array[] = [];
     const grads: Float32Array[] = [];
     this.params.forEach((p, i) => {
-      if (p.grad === null || p.size === 0) return;
+      if (p._grad === null || p.size === 0) return;
       idx.push(i);
       params.push(p.data);
-      grads.push(p.grad.data);
+      grads.push(p._grad.data);
     });
     return { idx, params, grads };
   }

@@ -75,3 +75,24 @@ describe('allocator: release rules', () => {
     }
   });
 });
+
+describe('allocator: dropped gradients', () => {
+  it("zeroGrad() recycles a gradient nobody read, and never one that user code holds", () => {
+    const p = ng.randn([64, 64], { requiresGrad: true });
+    const opt = new ng.optim.SGD([p], { lr: 0.1 });
+    p.mul(2).sum().backward();
+    let before = allocStats().released;
+    opt.zeroGrad();
+    expect(allocStats().released).toBe(before + 1);
+    p.mul(3).sum().backward();
+    const held = p.grad!; // user code reads it: from now on it is theirs
+    const snap = Float32Array.from(held.data);
+    before = allocStats().released;
+    opt.zeroGrad();
+    expect(allocStats().released).toBe(before);
+    for (let k = 0; k < 5; k++) { p.mul(k).sum().backward(); opt.zeroGrad(); }
+    expect(Array.from(held.data)).toEqual(Array.from(snap));
+    expect(() => { p.grad = ng.zeros([3]); }).toThrow(/assigned grad has shape \[3\]/);
+  });
+});
+
