@@ -37,7 +37,10 @@ function accuracy(model, test, shape) {
 }
 
 /** Train `steps` batches of `bs` in the shared order; samples/s per chunk, overall, and accuracy. */
-function trainRun(makeModel, shape, bs, sched, train, test, perm) {
+function trainRun(makeModel, shape, bs, sched, train, test, perm, userLoop = false) {
+  // userLoop: zeroGrad() with its default (drop the gradients, as PyTorch 2's set_to_none) before each
+  // step, the way a user writes the loop; otherwise zeroGrad(false) keeps the buffers (PyTorch 1.13's default)
+  const zero = (opt) => (userLoop ? opt.zeroGrad() : opt.zeroGrad(false));
   ng.manualSeed(0);
   // Warm-up on a throwaway model (JIT, buffer pools), then a fresh model for the timed run.
   {
@@ -46,7 +49,7 @@ function trainRun(makeModel, shape, bs, sched, train, test, perm) {
     for (let b = 0; b < 3; b++) {
       const { x, y } = gatherBatch(train, perm, b, bs);
       const l = ng.F.crossEntropy(m.forward(new ng.Tensor(x, [bs, ...shape])), y);
-      l.backward(); opt.step(); opt.zeroGrad(false);
+      l.backward(); opt.step(); zero(opt);
     }
   }
   ng.manualSeed(0);
@@ -60,7 +63,7 @@ function trainRun(makeModel, shape, bs, sched, train, test, perm) {
   for (let b = 0; b < sched.steps; b++) {
     const { x, y } = gatherBatch(train, perm, b, bs);
     const l = ng.F.crossEntropy(model.forward(new ng.Tensor(x, [bs, ...shape])), y);
-    l.backward(); opt.step(); opt.zeroGrad(false); // keep gradient buffers, as PyTorch 1.13's zero_grad() does
+    l.backward(); opt.step(); zero(opt);
     if ((b + 1) % sched.chunk === 0) {
       lastLoss = l.item();
       const t = now();
@@ -119,6 +122,7 @@ if (sections.has('mlp') || sections.has('adam')) {
     const r = trainRun(mlp, [784], BATCH, mlpSchedule(o, slow), train, test, perm);
     out.mlp = { train: r.res, infer: inferRun(r.model, test, [784], BATCH) };
     mlpState = r;
+    if (!slow) out.mlp.trainUserLoop = trainRun(mlp, [784], BATCH, mlpSchedule(o, slow), train, test, perm, true).res;
     log('mlp', JSON.stringify(out.mlp));
   }
   if (sections.has('adam')) {

@@ -85,7 +85,12 @@ function gemmSection(runs) {
   for (const isa of ['avx512', 'avx2']) {
     const r = ng[isa];
     if (!r) continue;
-    for (const t of Object.keys(r.peak)) cols.push({ name: `nodegrad ${isa} ${t}T (% peak)`, get: (s) => { const row = r.rows.find((x) => x.name === s); return row ? `${num(row.gflops[t])} (${Math.round((100 * row.gflops[t]) / r.peak[t])}%)` : ''; } });
+    const hasApi = r.rows.some((x) => x.api);
+    for (const t of Object.keys(r.peak)) {
+      cols.push({ name: `nodegrad ${isa} ${t}T (% peak)`, get: (s) => { const row = r.rows.find((x) => x.name === s); return row ? `${num(row.gflops[t])} (${Math.round((100 * row.gflops[t]) / r.peak[t])}%)` : ''; } });
+      // the same product through the public API (a.matmul(b)), and API / kernel
+      if (hasApi) cols.push({ name: `API ${isa} ${t}T (API/kernel)`, get: (s) => { const row = r.rows.find((x) => x.name === s); return row?.api?.[t] ? `${num(row.api[t])} (${(row.api[t] / row.gflops[t]).toFixed(2)})` : ''; } });
+    }
   }
   if (ng.avx512 ?? ng.avx2) cols.push({ name: 'nodegrad js', get: (s) => { const row = (ng.avx512 ?? ng.avx2).rows.find((x) => x.name === s); return row?.js ? num(row.js) : ''; } });
   for (const [g, list] of groups) {
@@ -100,14 +105,47 @@ function gemmSection(runs) {
   md += `### SGEMM GFLOP/s (median; peers median [min–max] and the thread count that won)\n\n| shape | ${cols.map((c) => c.name).join(' | ')} |\n|---|${cols.map(() => '---:').join('|')}|\n`;
   for (const s of shapes) md += `| ${s} | ${cols.map((c) => c.get(s)).join(' | ')} |\n`;
   const over = Object.values(ng).some((r) => r && r.rows.some((row) => Object.keys(r.peak).some((t) => row.gflops[t] > r.peak[t])));
-  return md + '\n_nodegrad GEMM figures come from bench/gemm.mjs (median of ≥ 7 runs; it does not report min/max)._' +
+  const apiRun = ng.avx512?.rows.some((x) => x.api) ? ng.avx512 : ng.avx2?.rows.some((x) => x.api) ? ng.avx2 : null;
+  const apiNote = apiRun ? ` _API columns: ${apiRun.api?.note ?? 'a.matmul(b)'} on tensors from dist/cjs, same process, same threads, median of ≥ 7 calls; each call allocates its output._`
+    : (ng.avx512 ?? ng.avx2)?.api?.reason ? ` _No API columns: ${(ng.avx512 ?? ng.avx2).api.reason}._` : '';
+  md += '\n_nodegrad GEMM figures come from bench/gemm.mjs (median of ≥ 7 runs; it does not report min/max)._' + apiNote +
     (over ? ' _Percentages over 100 % mean the short peak probe ran while other processes held the cores: treat % of peak as unreliable in this run and compare GFLOP/s across columns instead._' : '') + '\n\n';
+  if (apiRun) md += apiVsPeers(apiRun, groups, shapes);
+  return md;
+}
+
+// Public API vs raw kernel vs numpy at each thread count (not best-of): one row per shape.
+function apiVsPeers(r, groups, shapes) {
+  const ts = Object.keys(r.peak);
+  const numpy = [...groups.entries()].filter(([g]) => g.startsWith('numpy'));
+  const head = ['shape', ...ts.flatMap((t) => [`kernel ${t}T`, `API ${t}T`, `API/kernel ${t}T`, ...numpy.flatMap(([g]) => [`${g} ${t}T`, `API/${g.split(' ')[0]} ${t}T`])])];
+  let md = `### Public API \`a.matmul(b)\` vs raw kernel (${r.isa}) vs numpy, same thread count (GFLOP/s, medians)\n\n| ${head.join(' | ')} |\n|---|${head.slice(1).map(() => '---:').join('|')}|\n`;
+  for (const s of shapes) {
+    const row = r.rows.find((x) => x.name === s);
+    if (!row?.api) continue;
+    const cells = ts.flatMap((t) => {
+      const out = [num(row.gflops[t]), num(row.api[t]), (row.api[t] / row.gflops[t]).toFixed(2)];
+      for (const [, list] of numpy) {
+        const v = list.find((p) => threadsOf(p) === t)?.gemm.find((x) => x.name === s)?.gflops?.median;
+        out.push(v ? num(v) : '—', v ? (row.api[t] / v).toFixed(2) : '—');
+      }
+      return out;
+    });
+    md += `| ${s} | ${cells.join(' | ')} |\n`;
+  }
+  return md + '\n_Ratios below 1: the API (or nodegrad against numpy) is slower. The gap between API and kernel is the N-API call, output allocation and op dispatch per call; rows without an API figure are epilogue rows or transposed shapes in a build whose transpose copies._\n\n';
 }
 
 const metrics = {
   xor: { title: 'XOR 2-3-1, SGD lr 0.1, full batch of 4', unit: 'µs/step', get: (r) => r.xor?.usPerStep, hi: false },
   mlpTrain: { title: 'MNIST MLP 784-256-128-10 training (Adam 1e-3, batch 128)', unit: 'samples/s', get: (r) => r.mlp?.train?.samplesPerSec, hi: true },
   mlpInfer: { title: 'MNIST MLP inference, batch 128', unit: 'samples/s', get: (r) => r.mlp?.infer?.samplesPerSec, hi: true },
+  // the loop a user writes: zeroGrad() with its default before each step, a fresh batch tensor each step
+  // (peers' rows are their own training loop, which is already written that way)
+  mlpTrainUser: {
+    title: 'MNIST MLP training, a user’s explicit loop (nodegrad: zeroGrad() default; peers: their loop as above)', unit: 'samples/s',
+    get: (r) => (r.framework === 'nodegrad' ? r.mlp?.trainUserLoop?.samplesPerSec : r.mlp?.train?.samplesPerSec), hi: true,
+  },
   adam: { title: 'Adam update alone over the MLP’s 235,146 parameters', unit: 'µs/step', get: (r) => r.adam?.us, hi: false },
   cnn: { title: 'MNIST CNN (LeNet-style, BN) training, batch 64', unit: 'samples/s', get: (r) => r.cnn?.train?.samplesPerSec, hi: true },
 };
@@ -141,6 +179,7 @@ export function buildMarkdown(res) {
     { name: 'test accuracy after those steps', get: (row) => (row.r.mlp?.train?.testAccuracy != null ? (100 * row.r.mlp.train.testAccuracy).toFixed(2) + '%' : '') },
   ];
   md += table(metrics.mlpTrain.title, metrics.mlpTrain.unit, rowsFor(runs, metrics.mlpTrain.get, true), true, trainCols);
+  md += table(metrics.mlpTrainUser.title, metrics.mlpTrainUser.unit, rowsFor(runs, metrics.mlpTrainUser.get, true), true);
   md += table(metrics.mlpInfer.title, metrics.mlpInfer.unit, rowsFor(runs, metrics.mlpInfer.get, true), true);
   md += table(metrics.adam.title, metrics.adam.unit, rowsFor(runs, metrics.adam.get, false), false,
     [{ name: 'note', get: (row) => (row.r.adam?.us?.foreach != null ? `foreach=${row.r.adam.us.foreach} (the faster)` : '') }]);
@@ -174,6 +213,7 @@ export function buildSvg(res) {
   for (const r of runs.filter((x) => x.kind === 'gemm')) {
     const row = r.rows.find((x) => x.name === 'square 1024');
     if (row) for (const t of Object.keys(row.gflops)) g.push({ name: `nodegrad ${r.isa} ${t}T`, v: { median: row.gflops[t] }, ng: true });
+    if (row?.api) for (const t of Object.keys(row.api)) g.push({ name: `nodegrad API ${r.isa} ${t}T (a.matmul(b))`, v: { median: row.api[t] }, ng: true });
   }
   const gp = rowsFor(runs.filter((r) => r.gemm), (r) => r.gemm.find((x) => x.name === 'square 1024')?.gflops, true).filter((x) => !x.ng)
     .map((x) => ({ ...x, name: x.name.replace('(/usr/bin/python3)', '(Debian)').replace(/\(\/\S*python3\)/, '(PATH)') }));
