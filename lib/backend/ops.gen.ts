@@ -35,11 +35,53 @@ export const UnaryOp = {
   reciprocal: 14,
   /** x * x */
   square: 15,
+  /** sine */
+  sin: 16,
+  /** cosine */
+  cos: 17,
+  /** tangent */
+  tan: 18,
+  /** arcsine */
+  asin: 19,
+  /** arccosine */
+  acos: 20,
+  /** arctangent */
+  atan: 21,
+  /** hyperbolic sine */
+  sinh: 22,
+  /** hyperbolic cosine */
+  cosh: 23,
+  /** error function */
+  erf: 24,
+  /** inverse error function (±1 → ±inf, |x| > 1 → NaN) */
+  erfinv: 25,
+  /** log(1 + x), accurate near 0 */
+  log1p: 26,
+  /** e^x − 1, accurate near 0 */
+  expm1: 27,
+  /** base-2 logarithm */
+  log2: 28,
+  /** base-10 logarithm */
+  log10: 29,
+  /** 1 / √x */
+  rsqrt: 30,
+  /** −1, 0 or 1 (NaN → 0, as PyTorch 1.13) */
+  sign: 31,
+  /** round toward −∞ */
+  floor: 32,
+  /** round toward +∞ */
+  ceil: 33,
+  /** round half to even (torch.round) */
+  round: 34,
+  /** round toward 0 */
+  trunc: 35,
+  /** x − trunc(x) */
+  frac: 36,
 } as const;
 export type UnaryOpCode = (typeof UnaryOp)[keyof typeof UnaryOp];
-export const UNARYOP_NAMES: readonly string[] = ["neg","exp","log","sqrt","abs","relu","sigmoid","tanh","gelu","geluTanh","leakyRelu","powScalar","scale","addScalar","reciprocal","square"];
-export const UNARYOP_JS_COST: readonly number[] = [1,4,8,1,1,1,4,6,12,10,1,24,1,1,1,1];
-export const UNARYOP_JS_BACKWARD_COST: readonly number[] = [1,1,2,1,1,1,1,1,16,12,1,28,1,1,1,1];
+export const UNARYOP_NAMES: readonly string[] = ["neg","exp","log","sqrt","abs","relu","sigmoid","tanh","gelu","geluTanh","leakyRelu","powScalar","scale","addScalar","reciprocal","square","sin","cos","tan","asin","acos","atan","sinh","cosh","erf","erfinv","log1p","expm1","log2","log10","rsqrt","sign","floor","ceil","round","trunc","frac"];
+export const UNARYOP_JS_COST: readonly number[] = [1,4,8,1,1,1,4,6,12,10,1,24,1,1,1,1,6,6,8,8,8,8,8,8,10,16,8,6,8,8,2,1,1,1,2,1,1];
+export const UNARYOP_JS_BACKWARD_COST: readonly number[] = [1,1,2,1,1,1,1,1,16,12,1,28,1,1,1,1,4,4,1,2,2,1,6,6,4,4,1,1,1,1,1,1,1,1,1,1,1];
 
 /** BinaryOp codes (positions in spec/ops.json 'binary'). */
 export const BinaryOp = {

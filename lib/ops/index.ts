@@ -9,3 +9,4 @@ export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions, t
 export { batchNorm, type BatchNormFnOptions } from './batchnorm.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, where, maskedFill, to } from './compare.js';
 export { clamp, clamp_, copy_, fill_, zero_ } from './inplace.js';
+export * from './math.js';

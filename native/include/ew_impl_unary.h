@@ -17,6 +17,28 @@ static inline float js_pow(float u, float v) {
   return nan1 ? __builtin_nanf("") : std::pow(u, v);
 }
 
+// erfinv in double: Giles' approximation, then two Newton steps on erf (the js reference's algorithm).
+static inline double erfinv_d(double x) {
+  if (!(x >= -1.0 && x <= 1.0)) return __builtin_nan("");
+  if (x == 1.0) return __builtin_inf();
+  if (x == -1.0) return -__builtin_inf();
+  double w = -std::log((1.0 - x) * (1.0 + x)), p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w; p = -3.5233877e-06 + p * w; p = -4.39150654e-06 + p * w; p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w; p = -0.00417768164 + p * w; p = 0.246640727 + p * w; p = 1.50140941 + p * w;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w; p = 0.00134934322 + p * w; p = -0.00367342844 + p * w; p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w; p = 0.00943887047 + p * w; p = 1.00167406 + p * w; p = 2.83297682 + p * w;
+  }
+  double y = p * x;
+  for (int k = 0; k < 2; ++k) y -= (std::erf(y) - x) / (1.1283791670955126 * std::exp(-y * y));
+  return y;
+}
+
 static void unary_k(int op, const float* x, float* out, int64_t n, float alpha) noexcept {
   switch (op) {
     case kNeg: map1(x, out, n, [](float v) { return -v; }); return;
@@ -40,6 +62,28 @@ static void unary_k(int op, const float* x, float* out, int64_t n, float alpha) 
     case kAddScalar: map1(x, out, n, [alpha](float v) { return v + alpha; }); return;
     case kReciprocal: map1(x, out, n, [](float v) { return 1.0f / v; }); return;
     case kSquare: map1(x, out, n, [](float v) { return v * v; }); return;
+    // libm in double, rounded once: the same values as the js reference (no vector forms yet)
+    case kSin: map1(x, out, n, [](float v) { return float(std::sin(double(v))); }); return;
+    case kCos: map1(x, out, n, [](float v) { return float(std::cos(double(v))); }); return;
+    case kTan: map1(x, out, n, [](float v) { return float(std::tan(double(v))); }); return;
+    case kAsin: map1(x, out, n, [](float v) { return float(std::asin(double(v))); }); return;
+    case kAcos: map1(x, out, n, [](float v) { return float(std::acos(double(v))); }); return;
+    case kAtan: map1(x, out, n, [](float v) { return float(std::atan(double(v))); }); return;
+    case kSinh: map1(x, out, n, [](float v) { return float(std::sinh(double(v))); }); return;
+    case kCosh: map1(x, out, n, [](float v) { return float(std::cosh(double(v))); }); return;
+    case kErf: map1(x, out, n, [](float v) { return float(std::erf(double(v))); }); return;
+    case kErfinv: map1(x, out, n, [](float v) { return float(erfinv_d(double(v))); }); return;
+    case kLog1p: map1(x, out, n, [](float v) { return float(std::log1p(double(v))); }); return;
+    case kExpm1: map1(x, out, n, [](float v) { return float(std::expm1(double(v))); }); return;
+    case kLog2: map1(x, out, n, [](float v) { return float(std::log2(double(v))); }); return;
+    case kLog10: map1(x, out, n, [](float v) { return float(std::log10(double(v))); }); return;
+    case kRsqrt: map1(x, out, n, [](float v) { return float(1.0 / std::sqrt(double(v))); }); return;
+    case kSign: map1(x, out, n, [](float v) { return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f); }); return;
+    case kFloor: map1(x, out, n, [](float v) { return std::floor(v); }); return;
+    case kCeil: map1(x, out, n, [](float v) { return std::ceil(v); }); return;
+    case kRound: map1(x, out, n, [](float v) { return std::nearbyint(v); }); return;  // half to even (default mode)
+    case kTrunc: map1(x, out, n, [](float v) { return std::trunc(v); }); return;
+    case kFrac: map1(x, out, n, [](float v) { return v - std::trunc(v); }); return;
     default: return;
   }
 }
@@ -69,6 +113,25 @@ static void unary_backward_k(int op, const float* x, const float* y, const float
     case kAddScalar: map1(dy, dx, n, [](float g) { return g; }); return;
     case kReciprocal: map2(dy, y, dx, n, [](float g, float r) { return -g * r * r; }); return;
     case kSquare: map2(dy, x, dx, n, [](float g, float v) { return 2.0f * v * g; }); return;
+    case kSin: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) * std::cos(double(v))); }); return;
+    case kCos: map2(dy, x, dx, n, [](float g, float v) { return float(-double(g) * std::sin(double(v))); }); return;
+    case kTan: map2(dy, y, dx, n, [](float g, float t) { return float(double(g) * (1.0 + double(t) * t)); }); return;
+    case kAsin: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) / std::sqrt(1.0 - double(v) * v)); }); return;
+    case kAcos: map2(dy, x, dx, n, [](float g, float v) { return float(-double(g) / std::sqrt(1.0 - double(v) * v)); }); return;
+    case kAtan: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) / (1.0 + double(v) * v)); }); return;
+    case kSinh: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) * std::cosh(double(v))); }); return;
+    case kCosh: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) * std::sinh(double(v))); }); return;
+    case kErf: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) * 1.1283791670955126 * std::exp(-double(v) * v)); }); return;
+    case kErfinv: map2(dy, y, dx, n, [](float g, float e) { return float(double(g) * 0.886226925452758 * std::exp(double(e) * e)); }); return;
+    case kLog1p: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) / (1.0 + double(v))); }); return;
+    case kExpm1: map2(dy, y, dx, n, [](float g, float e) { return float(double(g) * (double(e) + 1.0)); }); return;
+    case kLog2: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) / (double(v) * 0.6931471805599453)); }); return;
+    case kLog10: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) / (double(v) * 2.302585092994046)); }); return;
+    case kRsqrt: map2(dy, y, dx, n, [](float g, float r) { return float(-0.5 * double(g) * double(r) * r * r); }); return;
+    case kSign: case kFloor: case kCeil: case kRound: case kTrunc:
+      for (int64_t i = 0; i < n; ++i) dx[i] = 0.0f;
+      return;
+    case kFrac: map1(dy, dx, n, [](float g) { return g; }); return;
     default: return;
   }
 }

@@ -50,6 +50,23 @@ forEachBackend('grad: element-wise', EW, () => {
   it('abs', () => check((a) => a.abs(), t([9])));
   it('square', () => check((a) => a.square(), t([5])));
   it('reciprocal', () => check((a) => a.reciprocal(), pos([5])));
+  it('sin', () => check((a) => a.sin(), t([6])));
+  it('cos', () => check((a) => a.cos(), t([6])));
+  it('tan', () => check((a) => a.tan(), t([6], { lo: -1.2, hi: 1.2 })));
+  it('asin', () => check((a) => a.asin(), t([6], { lo: -0.8, hi: 0.8 })));
+  it('acos', () => check((a) => a.acos(), t([6], { lo: -0.8, hi: 0.8 })));
+  it('atan', () => check((a) => a.atan(), t([6])));
+  it('sinh', () => check((a) => a.sinh(), t([6])));
+  it('cosh', () => check((a) => a.cosh(), t([6])));
+  it('erf', () => check((a) => a.erf(), t([6])));
+  it('erfinv', () => check((a) => a.erfinv(), t([6], { lo: -0.8, hi: 0.8 })));
+  it('log1p', () => check((a) => a.log1p(), pos([6])));
+  it('expm1', () => check((a) => a.expm1(), t([6])));
+  it('log2', () => check((a) => a.log2(), pos([6])));
+  it('log10', () => check((a) => a.log10(), pos([6])));
+  it('rsqrt', () => check((a) => a.rsqrt(), pos([6])));
+  it('frac', () => check((a) => a.frac(), t([6], { lo: 0.1, hi: 0.9 })));
+  it('floor/ceil/round/trunc/sign have zero gradient', () => check((a) => a.floor().add(a.ceil()).add(a.round()).add(a.trunc()).add(a.sign()).add(a), t([6], { lo: 0.1, hi: 0.4 })));
   it('same tensor twice (x·x + x)', () => check((a) => a.mul(a).add(a), t([4])));
 });
 

@@ -3,7 +3,7 @@
  * Math runs in float64 and is rounded once on store, so these are the accuracy reference.
  */
 import { BinaryOp, UnaryOp, type BinaryOpCode, type UnaryOpCode } from '../backend.js';
-import { gelu, geluGrad, geluTanh, geluTanhGrad, sigmoid } from './math.js';
+import { erf, erfinv, gelu, geluGrad, geluTanh, geluTanhGrad, roundHalfEven, sigmoid } from './math.js';
 
 export function unary(op: UnaryOpCode, x: Float32Array, out: Float32Array, n: number, alpha: number): void {
   switch (op) {
@@ -23,6 +23,27 @@ export function unary(op: UnaryOpCode, x: Float32Array, out: Float32Array, n: nu
     case UnaryOp.addScalar: for (let i = 0; i < n; i++) out[i] = x[i] + alpha; return;
     case UnaryOp.reciprocal: for (let i = 0; i < n; i++) out[i] = 1 / x[i]; return;
     case UnaryOp.square: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * v; } return;
+    case UnaryOp.sin: for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]); return;
+    case UnaryOp.cos: for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]); return;
+    case UnaryOp.tan: for (let i = 0; i < n; i++) out[i] = Math.tan(x[i]); return;
+    case UnaryOp.asin: for (let i = 0; i < n; i++) out[i] = Math.asin(x[i]); return;
+    case UnaryOp.acos: for (let i = 0; i < n; i++) out[i] = Math.acos(x[i]); return;
+    case UnaryOp.atan: for (let i = 0; i < n; i++) out[i] = Math.atan(x[i]); return;
+    case UnaryOp.sinh: for (let i = 0; i < n; i++) out[i] = Math.sinh(x[i]); return;
+    case UnaryOp.cosh: for (let i = 0; i < n; i++) out[i] = Math.cosh(x[i]); return;
+    case UnaryOp.erf: for (let i = 0; i < n; i++) out[i] = erf(x[i]); return;
+    case UnaryOp.erfinv: for (let i = 0; i < n; i++) out[i] = erfinv(x[i]); return;
+    case UnaryOp.log1p: for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]); return;
+    case UnaryOp.expm1: for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]); return;
+    case UnaryOp.log2: for (let i = 0; i < n; i++) out[i] = Math.log2(x[i]); return;
+    case UnaryOp.log10: for (let i = 0; i < n; i++) out[i] = Math.log10(x[i]); return;
+    case UnaryOp.rsqrt: for (let i = 0; i < n; i++) out[i] = 1 / Math.sqrt(x[i]); return;
+    case UnaryOp.sign: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v > 0 ? 1 : v < 0 ? -1 : 0; } return;
+    case UnaryOp.floor: for (let i = 0; i < n; i++) out[i] = Math.floor(x[i]); return;
+    case UnaryOp.ceil: for (let i = 0; i < n; i++) out[i] = Math.ceil(x[i]); return;
+    case UnaryOp.round: for (let i = 0; i < n; i++) out[i] = roundHalfEven(x[i]); return;
+    case UnaryOp.trunc: for (let i = 0; i < n; i++) out[i] = Math.trunc(x[i]); return;
+    case UnaryOp.frac: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v - Math.trunc(v); } return;
     default: throw new RangeError(`unary: unknown op code ${String(op)}`);
   }
 }
@@ -54,6 +75,25 @@ export function unaryBackward(
     case UnaryOp.addScalar: for (let i = 0; i < n; i++) dx[i] = dy[i]; return;
     case UnaryOp.reciprocal: for (let i = 0; i < n; i++) { const r = y[i]; dx[i] = -dy[i] * r * r; } return;
     case UnaryOp.square: for (let i = 0; i < n; i++) dx[i] = 2 * x[i] * dy[i]; return;
+    case UnaryOp.sin: for (let i = 0; i < n; i++) dx[i] = dy[i] * Math.cos(x[i]); return;
+    case UnaryOp.cos: for (let i = 0; i < n; i++) dx[i] = -dy[i] * Math.sin(x[i]); return;
+    case UnaryOp.tan: for (let i = 0; i < n; i++) { const t = y[i]; dx[i] = dy[i] * (1 + t * t); } return;
+    case UnaryOp.asin: for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] / Math.sqrt(1 - v * v); } return;
+    case UnaryOp.acos: for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = -dy[i] / Math.sqrt(1 - v * v); } return;
+    case UnaryOp.atan: for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] / (1 + v * v); } return;
+    case UnaryOp.sinh: for (let i = 0; i < n; i++) dx[i] = dy[i] * Math.cosh(x[i]); return;
+    case UnaryOp.cosh: for (let i = 0; i < n; i++) dx[i] = dy[i] * Math.sinh(x[i]); return;
+    case UnaryOp.erf: for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] * 1.1283791670955126 * Math.exp(-v * v); } return;
+    case UnaryOp.erfinv: for (let i = 0; i < n; i++) { const e = y[i]; dx[i] = dy[i] * 0.886226925452758 * Math.exp(e * e); } return;
+    case UnaryOp.log1p: for (let i = 0; i < n; i++) dx[i] = dy[i] / (1 + x[i]); return;
+    case UnaryOp.expm1: for (let i = 0; i < n; i++) dx[i] = dy[i] * (y[i] + 1); return;
+    case UnaryOp.log2: for (let i = 0; i < n; i++) dx[i] = dy[i] / (x[i] * Math.LN2); return;
+    case UnaryOp.log10: for (let i = 0; i < n; i++) dx[i] = dy[i] / (x[i] * Math.LN10); return;
+    case UnaryOp.rsqrt: for (let i = 0; i < n; i++) { const r = y[i]; dx[i] = -0.5 * dy[i] * r * r * r; } return;
+    case UnaryOp.sign: case UnaryOp.floor: case UnaryOp.ceil: case UnaryOp.round: case UnaryOp.trunc:
+      for (let i = 0; i < n; i++) dx[i] = 0;
+      return;
+    case UnaryOp.frac: for (let i = 0; i < n; i++) dx[i] = dy[i]; return;
     default: throw new RangeError(`unaryBackward: unknown op code ${String(op)}`);
   }
 }

@@ -82,3 +82,35 @@ export function geluTanhGrad(x: number): number {
   const t = Math.tanh(u);
   return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x);
 }
+
+/** Rounds half to even, as torch.round and C's rint in the default mode (Math.round rounds half up). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * erfinv(x) for x in [−1, 1] (±1 → ±∞, outside → NaN): Giles' approximation ("Approximating the
+ * erfinv function", GPU Gems 2011) as a start, then two Newton steps on erf in float64.
+ */
+export function erfinv(x: number): number {
+  if (!(x >= -1 && x <= 1)) return NaN;
+  if (x === 1) return Infinity;
+  if (x === -1) return -Infinity;
+  let w = -Math.log((1 - x) * (1 + x));
+  let p: number;
+  if (w < 5) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w; p = -3.5233877e-06 + p * w; p = -4.39150654e-06 + p * w; p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w; p = -0.00417768164 + p * w; p = 0.246640727 + p * w; p = 1.50140941 + p * w;
+  } else {
+    w = Math.sqrt(w) - 3;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w; p = 0.00134934322 + p * w; p = -0.00367342844 + p * w; p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w; p = 0.00943887047 + p * w; p = 1.00167406 + p * w; p = 2.83297682 + p * w;
+  }
+  let y = p * x;
+  for (let k = 0; k < 2; k++) y -= (erf(y) - x) / (1.1283791670955126 * Math.exp(-y * y));
+  return y;
+}
