@@ -10,3 +10,4 @@ export { batchNorm, type BatchNormFnOptions } from './batchnorm.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, where, maskedFill, to } from './compare.js';
 export { clamp, clamp_, copy_, fill_, zero_ } from './inplace.js';
 export * from './math.js';
+export { tril, triu, gather, scatterAdd } from './indexing.js';
