@@ -38,6 +38,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs fn with graph recording on (torch.enable_grad), even inside noGrad; returns its result. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
 /** True when an op on `a` must record its backward rule. */
 export function needsGrad1(a: Tensor): boolean {
   return gradEnabled && a.requiresGrad;
@@ -169,58 +180,112 @@ function passedOn(t: Tensor, g: Float32Array): boolean {
 
 let epoch = 0;
 
-/** The backward pass from `root`, seeded with `seed` (root's extent; not written). */
-export function runBackward(root: Tensor, seed: Float32Array): void {
+/** Gradient hook: receives the gradient (a tensor); may return a replacement of the same shape. */
+export type GradHook = (grad: Tensor) => Tensor | void | undefined;
+
+function runHooks(t: Tensor, g: Float32Array): Float32Array {
+  const hooks = t._hooks!;
+  let cur = g;
+  for (const h of [...hooks]) {
+    const r = h(new TensorCtor(cur, t.shape));
+    if (r !== undefined && r !== null) {
+      if (!(r instanceof TensorCtor) || r.size !== t.size || r.dtype !== 'float32') {
+        throw new TypeError(`registerHook: a hook must return undefined or a float32 tensor of shape [${t.shape.join(', ')}]`);
+      }
+      cur = Float32Array.from(r.data);
+    }
+  }
+  return cur;
+}
+
+/** Set by tensor.ts (which imports this module): the Tensor class, for hook arguments. */
+let TensorCtor: typeof Tensor = null as unknown as typeof Tensor;
+export function _setTensorClass(c: typeof Tensor): void {
+  TensorCtor = c;
+}
+
+/**
+ * The backward pass from `roots`, seeded with `seeds` (each root's extent; not written). Leaves
+ * accumulate into .grad, unless `capture` is given (autograd.grad): then no .grad changes, and the
+ * complete gradient of each captured tensor is returned (null where none arrived).
+ */
+export function runBackward(root: Tensor | readonly Tensor[], seed: Float32Array | readonly Float32Array[], capture: readonly Tensor[] | null = null): (Float32Array | null)[] | undefined {
+  const roots = Array.isArray(root) ? root as readonly Tensor[] : [root as Tensor];
+  const seeds = Array.isArray(seed) ? seed as readonly Float32Array[] : [seed as Float32Array];
   const mark = ++epoch;
   // iterative post-order DFS: order[] lists every tensor after all of its inputs
   const order: Tensor[] = [];
-  const stack: Tensor[] = [root];
-  const childIdx: number[] = [0];
-  root._mark = mark;
-  while (stack.length > 0) {
-    const top = stack.length - 1;
-    const t = stack[top];
-    const inputs = t._inputs;
-    const i = childIdx[top];
-    if (inputs !== null && i < inputs.length) {
-      childIdx[top] = i + 1;
-      const c = resolveInput(t, i);
-      if (c.requiresGrad && c._mark !== mark) {
-        c._mark = mark;
-        stack.push(c);
-        childIdx.push(0);
+  for (const r of roots) {
+    if (r._mark === mark) continue;
+    const stack: Tensor[] = [r];
+    const childIdx: number[] = [0];
+    r._mark = mark;
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const t = stack[top];
+      const inputs = t._inputs;
+      const i = childIdx[top];
+      if (inputs !== null && i < inputs.length) {
+        childIdx[top] = i + 1;
+        const c = resolveInput(t, i);
+        if (c.requiresGrad && c._mark !== mark) {
+          c._mark = mark;
+          stack.push(c);
+          childIdx.push(0);
+        }
+      } else {
+        stack.pop();
+        childIdx.pop();
+        order.push(t);
       }
-    } else {
-      stack.pop();
-      childIdx.pop();
-      order.push(t);
     }
   }
+  const captured: (Float32Array | null)[] | undefined = capture === null ? undefined : capture.map(() => null);
+  const grab = (t: Tensor, g: Float32Array): void => {
+    if (capture === null) return;
+    for (let i = 0; i < capture.length; i++) if (capture[i] === t) captured![i] = Float32Array.from(g);
+  };
+  const isSeed = (g: Float32Array): boolean => seeds.includes(g);
   try {
-    accumulate(root, seed, false);
+    roots.forEach((r, i) => accumulate(r, seeds[i], false));
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
-      const g = t._g;
+      let g = t._g;
       if (t._backward !== null) {
-        const owned = t._gOwned;
+        let owned = t._gOwned;
         t._g = null;
         if (g !== null) {
+          if (t._hooks !== null) {
+            const h = runHooks(t, g);
+            if (h !== g) { g = h; owned = false; }
+          }
+          if (t._retainGrad && capture === null) t._addToGrad(g, false);
+          grab(t, g);
           if (t._saved !== null) checkVersions(t);
           active = t;
           t._backward(g);
           active = null;
           // the rule is done with g: give it back unless it passed g on (unowned) to an input
-          if (owned && g !== seed && !passedOn(t, g)) release(g);
+          if (owned && !isSeed(g) && !passedOn(t, g)) release(g);
         }
       }
     }
     for (let k = 0; k < order.length; k++) {
       const t = order[k];
-      if (t._backward === null && t._g !== null) t._addToGrad(t._g, t._gOwned);
+      if (t._backward !== null || t._g === null) continue;
+      let g = t._g;
+      let owned = t._gOwned;
+      if (t._hooks !== null) {
+        const h = runHooks(t, g);
+        if (h !== g) { g = h; owned = false; }
+      }
+      if (capture !== null) grab(t, g);
+      else t._addToGrad(g, owned);
     }
   } finally {
     active = null;
     // a rule that threw must not leave pending gradients for the next pass
     for (let k = 0; k < order.length; k++) order[k]._g = null;
   }
+  return captured;
 }

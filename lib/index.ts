@@ -3,7 +3,8 @@ export { backends, getBackend, setBackend, setNumThreads, getNumThreads, nativeI
 export { Tensor, Storage, tensor, zeros, ones, full, zerosLike, onesLike, fullLike, eye, arange, randn, rand, isTensor, type TensorOptions, type NestedArray } from './tensor.js';
 export { type DType, type DataArray } from './dtype.js';
 export { allocStats, setPoolEnabled } from './util/alloc.js';
-export { noGrad, isGradEnabled, setGradEnabled } from './autograd.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, type GradHook } from './autograd.js';
+export * as autograd from './autograd-api.js';
 export { manualSeed, getRngState, setRngState, Generator, type RngState } from './random.js';
 export * from './ops/index.js';
 export * as nn from './nn/index.js';

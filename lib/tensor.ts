@@ -8,7 +8,7 @@
  */
 import { BinaryOp } from './backend/backend.js';
 import { current } from './backend/registry.js';
-import { runBackward, type BackwardFn } from './autograd.js';
+import { _setTensorClass, runBackward, type BackwardFn, type GradHook } from './autograd.js';
 import { checkDType, dtypeOfArray, newArray, type DataArray, type DType } from './dtype.js';
 import { defaultGenerator } from './random.js';
 import { release, zerosF32 } from './util/alloc.js';
@@ -28,6 +28,19 @@ export interface TensorOptions {
   requiresGrad?: boolean;
   /** Element type (default float32; see each constructor). */
   dtype?: DType | 'float' | 'int' | 'long' | 'int64';
+}
+
+export interface BackwardOptions {
+  /**
+   * Accepted for PyTorch code; nodegrad always keeps the graph after backward (a second backward
+   * through it works and accumulates again).
+   */
+  retainGraph?: boolean;
+}
+
+function checkBackwardOptions(o: BackwardOptions): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError('backward: options must be an object like {retainGraph}');
+  for (const k of Object.keys(o)) if (k !== 'retainGraph') throw new TypeError(`backward: unknown option '${k}' (known: retainGraph)`);
 }
 
 /** Nested arrays of numbers, e.g. [[1, 2], [3, 4]]. */
@@ -74,6 +87,10 @@ export class Tensor {
   _nodeVer = 0;
   /** @internal the nodes that stood for this tensor's earlier values (index = node version) */
   _prior: Tensor[] | null = null;
+  /** @internal gradient hooks (registerHook) */
+  _hooks: GradHook[] | null = null;
+  /** @internal a non-leaf that keeps its .grad (retainGrad) */
+  _retainGrad = false;
 
   /**
    * Wraps `data` (taken as-is, not copied) with `shape`: a Float32Array (float32), Int32Array (int32)
@@ -277,7 +294,12 @@ export class Tensor {
    * needs `grad` of the same shape. Leaves with requiresGrad accumulate into `.grad` (call it again
    * and the gradients add up, like PyTorch). The graph is kept, so a second call works.
    */
-  backward(grad?: Tensor | Float32Array | number): void {
+  backward(grad?: Tensor | Float32Array | number | BackwardOptions, opts?: BackwardOptions): void {
+    if (grad !== null && typeof grad === 'object' && !(grad instanceof Tensor) && !(grad instanceof Float32Array)) {
+      opts = grad as BackwardOptions;
+      grad = undefined;
+    }
+    if (opts !== undefined) checkBackwardOptions(opts);
     if (!this.requiresGrad) {
       throw new Error('backward: this tensor does not require grad (set requiresGrad on an input, outside noGrad)');
     }
@@ -304,6 +326,43 @@ export class Tensor {
     runBackward(this, seed);
   }
 
+  /** Keeps this (non-leaf) tensor's gradient in .grad after backward, as PyTorch's retain_grad(). */
+  retainGrad(): this {
+    if (!this.requiresGrad) throw new Error("retainGrad: can't retain the gradient of a tensor that does not require grad");
+    if (this._backward !== null) this._retainGrad = true;
+    return this;
+  }
+
+  /**
+   * Calls `hook(grad)` each time this tensor's gradient has been computed in a backward pass (before
+   * it flows further, or into .grad for a leaf); a returned tensor replaces the gradient. Returns a
+   * handle whose remove() unregisters the hook.
+   */
+  registerHook(hook: GradHook): { remove(): void } {
+    if (typeof hook !== 'function') throw new TypeError(`registerHook: hook must be a function, got ${typeof hook}`);
+    if (!this.requiresGrad) throw new Error("registerHook: can't register a hook on a tensor that does not require grad");
+    (this._hooks ??= []).push(hook);
+    return {
+      remove: () => {
+        const hs = this._hooks;
+        if (hs === null) return;
+        const i = hs.indexOf(hook);
+        if (i >= 0) hs.splice(i, 1);
+        if (hs.length === 0) this._hooks = null;
+      },
+    };
+  }
+
+  /** Number of elements (PyTorch's numel()). */
+  numel(): number {
+    return this.size;
+  }
+
+  /** Number of dimensions (PyTorch's dim()). */
+  dim(): number {
+    return this.shape.length;
+  }
+
   /** @internal adds a finished gradient buffer into .grad (an owned buffer becomes .grad or is released) */
   _addToGrad(buf: Float32Array, owned: boolean): void {
     if (this._grad === null) {
@@ -316,11 +375,35 @@ export class Tensor {
     }
   }
 
+  /**
+   * PyTorch-style printing for console.log / util.inspect: `tensor([[1, 2], [3, 4]])`, each dim
+   * summarised to its first and last 3 entries past 1,000 elements, plus dtype and grad notes.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const summarise = this.size > 1000;
+    const buf = this._storage.buf;
+    const st = this._strides;
+    const fmt = (v: number): string => (this.dtype === 'bool' ? (v ? 'true' : 'false') : Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Math.fround(v) === v ? +v.toPrecision(7) : v));
+    const rec = (dim: number, off: number): string => {
+      if (dim === this.shape.length) return fmt(buf[off]);
+      const n = this.shape[dim];
+      const parts: string[] = [];
+      const pick = summarise && n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+      for (const i of pick) parts.push(i < 0 ? '...' : rec(dim + 1, off + i * st[dim]));
+      return `[${parts.join(', ')}]`;
+    };
+    const body = this.shape.length === 0 ? fmt(buf[this._offset]) : rec(0, this._offset);
+    const notes = `${this.dtype !== 'float32' ? `, dtype=${this.dtype}` : ''}${this.requiresGrad ? (this._backward !== null ? ', gradFn' : ', requiresGrad=true') : ''}`;
+    return `tensor(${body}${notes})`;
+  }
+
   toString(): string {
     const extra = `${this.dtype !== 'float32' ? `, dtype=${this.dtype}` : ''}${this.requiresGrad ? ', requiresGrad' : ''}`;
     return `Tensor(shape=${fmtShape(this.shape)}, data=${JSON.stringify(this.toArray())}${extra})`;
   }
 }
+
+_setTensorClass(Tensor);
 
 /** Is `x` a Tensor. */
 export function isTensor(x: unknown): x is Tensor {

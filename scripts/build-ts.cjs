@@ -36,7 +36,9 @@ fs.writeFileSync(
     'const require = createRequire(import.meta.url);',
     "const ng = require('../cjs/index.js');",
     'export default ng;',
-    `export const { ${names.join(', ')} } = ng;`,
+    // one local per export, exported under its own name (names may be reserved words: ng.var)
+    ...names.map((n, i) => `const e${i} = ng[${JSON.stringify(n)}];`),
+    `export { ${names.map((n, i) => `e${i} as ${n}`).join(', ')} };`,
     '',
   ].join('\n'),
 );

@@ -52,6 +52,18 @@ export interface Backend {
   binaryInt(op: BinaryOpCode, a: Int32Array, aStrides: readonly number[], b: Int32Array, bStrides: readonly number[], out: Int32Array, shape: readonly number[]): void;
   /** sum/max/min/argmax/argmin of int32 or bool data viewed as [outer, n, inner] into int32. */
   reduceInt(op: ReduceOpCode, x: DataArray, out: Int32Array, outer: number, n: number, inner: number): void;
+  /** Inclusive cumulative sum (op 0) or product (op 1) along the middle axis of [outer, n, inner]. */
+  scan(op: number, x: Float32Array, out: Float32Array, outer: number, n: number, inner: number): void;
+  /** Gradient of scan from x and the output gradient g (overwrites dx; exact with zeros for cumprod). */
+  scanBackward(op: number, x: Float32Array, g: Float32Array, dx: Float32Array, outer: number, n: number, inner: number): void;
+  /** Stable sort along the middle axis (NaN last): values and source positions. */
+  sortAlong(x: DataArray, values: DataArray, indices: Int32Array, outer: number, n: number, inner: number, descending: boolean): void;
+  /** out[o, j, i] = x[o, idx[j], i] (x [outer, n, inner], any dtype; indices validated by the caller). */
+  indexSelect(x: DataArray, idx: Int32Array, out: DataArray, outer: number, n: number, inner: number): void;
+  /** dx[o, idx[j], i] += g[o, j, i] (accumulates). */
+  indexAdd(g: Float32Array, idx: Int32Array, dx: Float32Array, outer: number, n: number, inner: number): void;
+  /** 0 isnan, 1 isinf, 2 isfinite, 3 isposinf, 4 isneginf → bool. */
+  classify(op: number, x: Float32Array, out: Uint8Array, n: number): void;
 
   /**
    * C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], then the epilogue, for b in [0, batch).

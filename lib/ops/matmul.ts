@@ -175,10 +175,50 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+function need(t: unknown, op: string, name: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor`);
+}
+
+/** Inner product of two 1-D tensors of one length (a 0-d result). */
+export function dot(a: Tensor, b: Tensor): Tensor {
+  need(a, 'dot', 'a'); need(b, 'dot', 'b');
+  if (a.ndim !== 1 || b.ndim !== 1 || a.size !== b.size) throw new Error(`dot: expects two 1-D tensors of one length, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  return matmul(a, b);
+}
+
+/** 2-D matrix product (no broadcasting). */
+export function mm(a: Tensor, b: Tensor): Tensor {
+  need(a, 'mm', 'a'); need(b, 'mm', 'b');
+  if (a.ndim !== 2 || b.ndim !== 2) throw new Error(`mm: expects two 2-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  return matmul(a, b);
+}
+
+/** Batched matrix product of [B, n, m] and [B, m, p] (no broadcasting). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  need(a, 'bmm', 'a'); need(b, 'bmm', 'b');
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw new Error(`bmm: expects two 3-D tensors with one batch size, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  return matmul(a, b);
+}
+
+/** Outer product of two 1-D tensors: [n] × [m] → [n, m]. */
+export function outer(a: Tensor, b: Tensor): Tensor {
+  need(a, 'outer', 'a'); need(b, 'outer', 'b');
+  if (a.ndim !== 1 || b.ndim !== 1) throw new Error(`outer: expects two 1-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  return matmul(reshape(a, [a.size, 1], 'outer'), reshape(b, [1, b.size], 'outer'));
+}
+
 declare module '../tensor.js' {
   interface Tensor {
     matmul(other: Tensor): Tensor;
+    dot(other: Tensor): Tensor;
+    mm(other: Tensor): Tensor;
+    bmm(other: Tensor): Tensor;
+    outer(other: Tensor): Tensor;
   }
 }
 
 Tensor.prototype.matmul = function (this: Tensor, o: Tensor) { return matmul(this, o); };
+Tensor.prototype.dot = function (this: Tensor, o: Tensor) { return dot(this, o); };
+Tensor.prototype.mm = function (this: Tensor, o: Tensor) { return mm(this, o); };
+Tensor.prototype.bmm = function (this: Tensor, o: Tensor) { return bmm(this, o); };
+Tensor.prototype.outer = function (this: Tensor, o: Tensor) { return outer(this, o); };

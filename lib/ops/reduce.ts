@@ -164,7 +164,7 @@ function extreme(x: Tensor, dim: number | undefined, keepDim: boolean, isMax: bo
 const ZERO = new Float32Array(1);
 
 /** PyTorch's (values, indices) named tuple, on the values tensor itself. */
-function attachIndices(out: Tensor, make: () => Tensor): void {
+export function attachIndices(out: Tensor, make: () => Tensor): void {
   let indices: Tensor | null = null;
   const getIndices = (): Tensor => (indices ??= make());
   Object.defineProperties(out, {

@@ -5,7 +5,7 @@
 import type { Backend } from '../backend.js';
 import { gemm } from './gemm.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
-import { binaryInt, cast, compare, copyTyped, logical, reduceInt, where } from './typed.js';
+import { binaryInt, cast, classify, compare, copyTyped, indexAdd, indexSelect, logical, reduceInt, scan, scanBackward, sortAlong, where } from './typed.js';
 import { copy, reduce, softmax, softmaxBackward } from './reduce.js';
 import { adamStep, gatherRows, rmspropStep, scatterAddRows, sgdStep, softmaxCrossEntropy } from './fused.js';
 import {
@@ -23,6 +23,12 @@ export function createJsBackend(): Backend {
     where,
     binaryInt,
     reduceInt,
+    scan,
+    scanBackward,
+    sortAlong,
+    indexSelect,
+    indexAdd,
+    classify,
     gemm,
     unary,
     unaryBackward,

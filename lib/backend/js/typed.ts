@@ -137,3 +137,104 @@ function contiguous(shape: readonly number[]): number[] {
   for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
   return s;
 }
+
+/**
+ * Inclusive scan along the middle axis of x viewed as [outer, n, inner]: op 0 = cumulative sum,
+ * 1 = cumulative product (accumulated in float64, rounded once per element).
+ */
+export function scan(op: number, x: Float32Array, out: Float32Array, outer: number, n: number, inner: number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let acc = op === 0 ? 0 : 1;
+      for (let j = 0, k = o * n * inner + i; j < n; j++, k += inner) {
+        acc = op === 0 ? acc + x[k] : acc * x[k];
+        out[k] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * Stable sort along the middle axis of x ([outer, n, inner]): sorted values into `values` and the
+ * source positions into `indices`. NaN sorts last (as PyTorch), descending puts larger values first.
+ */
+export function sortAlong(x: DataArray, values: DataArray, indices: Int32Array, outer: number, n: number, inner: number, descending: boolean): void {
+  const idx = new Array<number>(n);
+  const nanLast = (a: number, b: number): number => {
+    const an = a !== a, bn = b !== b;
+    if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+    return descending ? b - a : a - b;
+  };
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i;
+      for (let j = 0; j < n; j++) idx[j] = j;
+      idx.sort((p, q) => nanLast(x[base + p * inner], x[base + q * inner]) || p - q);
+      for (let j = 0; j < n; j++) {
+        values[base + j * inner] = x[base + idx[j] * inner];
+        indices[base + j * inner] = idx[j];
+      }
+    }
+  }
+}
+
+/** out[o, j, i] = x[o, idx[j], i] for x [outer, n, inner], out [outer, m, inner] (indices validated by the caller). */
+export function indexSelect(x: DataArray, idx: Int32Array, out: DataArray, outer: number, n: number, inner: number): void {
+  const m = idx.length;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const src = (o * n + idx[j]) * inner;
+      const dst = (o * m + j) * inner;
+      for (let i = 0; i < inner; i++) out[dst + i] = x[src + i];
+    }
+  }
+}
+
+/** dx[o, idx[j], i] += g[o, j, i] (the backward of indexSelect; accumulates). */
+export function indexAdd(g: Float32Array, idx: Int32Array, dx: Float32Array, outer: number, n: number, inner: number): void {
+  const m = idx.length;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const dst = (o * n + idx[j]) * inner;
+      const src = (o * m + j) * inner;
+      for (let i = 0; i < inner; i++) dx[dst + i] += g[src + i];
+    }
+  }
+}
+
+/** Element classes → bool: 0 isnan, 1 isinf, 2 isfinite, 3 isposinf, 4 isneginf. */
+export function classify(op: number, x: Float32Array, out: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    out[i] = (op === 0 ? v !== v : op === 1 ? v === Infinity || v === -Infinity : op === 2 ? Number.isFinite(v) : op === 3 ? v === Infinity : v === -Infinity) ? 1 : 0;
+  }
+}
+
+/**
+ * Gradient of scan (overwrites dx), x/g/dx as [outer, n, inner]: cumsum: dx_i = Σ_{k≥i} g_k;
+ * cumprod: dx_i = Σ_{k≥i} g_k · Π_{j≤k, j≠i} x_j, computed without dividing by x (exact with zeros;
+ * O(n²) per slice).
+ */
+export function scanBackward(op: number, x: Float32Array, g: Float32Array, dx: Float32Array, outer: number, n: number, inner: number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i0 = 0; i0 < inner; i0++) {
+      const base = o * n * inner + i0;
+      if (op === 0) {
+        let acc = 0;
+        for (let j = n - 1; j >= 0; j--) { acc += g[base + j * inner]; dx[base + j * inner] = acc; }
+        continue;
+      }
+      let prefix = 1; // Π_{j<i} x_j
+      for (let i = 0; i < n; i++) {
+        let r = prefix;
+        let acc = g[base + i * inner] * r;
+        for (let k = i + 1; k < n; k++) {
+          r *= x[base + k * inner];
+          acc += g[base + k * inner] * r;
+        }
+        dx[base + i * inner] = acc;
+        prefix *= x[base + i * inner];
+      }
+    }
+  }
+}

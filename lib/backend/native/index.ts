@@ -69,6 +69,12 @@ export function createNativeBackend(b: NativeBinding, opts: NativeBackendOptions
     where: typed.where,
     binaryInt: typed.binaryInt,
     reduceInt: typed.reduceInt,
+    scan: typed.scan,
+    scanBackward: typed.scanBackward,
+    sortAlong: typed.sortAlong,
+    indexSelect: typed.indexSelect,
+    indexAdd: typed.indexAdd,
+    classify: typed.classify,
     gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue: EpilogueCode, bias, batch, sA, sB, sC) {
       if (route && smallGemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC)) {
         js!.gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC);
