@@ -5,6 +5,7 @@ export {
 } from './layers.js';
 export { LayerNorm, BatchNorm1d, BatchNorm2d, type LayerNormOptions, type BatchNormOptions, type BatchNorm2dOptions } from './norm.js';
 export { Embedding } from './embedding.js';
+export { ModuleList, ModuleDict, ParameterList, ParameterDict } from './containers.js';
 export { linear, type LinearActivation } from './fused-linear.js';
 export * as functional from './functional.js';
 export * as init from './init.js';

@@ -24,6 +24,23 @@ export class Parameter extends Tensor {
 
 export type StateDict = Record<string, Tensor>;
 
+const warned = new Set<string>();
+
+/**
+ * PyTorch does not register modules or parameters kept in a plain array or object (they are not
+ * trained, saved or printed); neither do we, but we say so once per class and property.
+ */
+function warnUnregistered(m: object, key: string, v: object): void {
+  const vals = Array.isArray(v) ? v : Object.getPrototypeOf(v) === Object.prototype ? Object.values(v) : null;
+  if (vals === null || !vals.some((x) => x instanceof Module || x instanceof Parameter)) return;
+  const id = `${m.constructor.name}.${key}`;
+  if (warned.has(id)) return;
+  warned.add(id);
+  const kind = Array.isArray(v) ? 'an array' : 'a plain object';
+  const fix = Array.isArray(v) ? 'nn.ModuleList / nn.ParameterList' : 'nn.ModuleDict / nn.ParameterDict';
+  process.emitWarning(`${id} holds ${kind} of modules or parameters, which is not registered: they are not trained, saved or printed. Use ${fix}.`, 'NodegradWarning');
+}
+
 export interface LoadStateDictOptions {
   /** missing or unexpected keys are errors (default true); shape mismatches always are */
   strict?: boolean;
@@ -86,6 +103,7 @@ export abstract class Module {
     for (const key of Object.keys(this)) {
       const v = (this as Record<string, unknown>)[key];
       if (v instanceof Module) out.push([key, v]);
+      else if (v !== null && typeof v === 'object') warnUnregistered(this, key, v);
     }
     for (const [k, v] of this._extraModules) if (!out.some(([n]) => n === k)) out.push([k, v]);
     return out;
