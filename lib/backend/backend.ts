@@ -241,7 +241,73 @@ export interface Backend {
     dout: Float32Array, x: Float32Array, mean: Float32Array, invstd: Float32Array,
     gamma: Float32Array | null, N: number, C: number, L: number, batchStats: boolean,
   ): void;
+
+  // ---- transformer kernels (js reference: lib/backend/js/attention.ts) ----
+
+  /**
+   * LayerNorm over rows of x [rows, n]: mean[r], rstd[r] = 1/sqrt(biased variance + eps) (sums in
+   * float64), out = (x − mean)·rstd·weight + bias (weight null: 1, bias null: 0). All overwritten;
+   * out may alias x. n ≥ 1 when rows > 0.
+   */
+  layerNorm(
+    out: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, weight: Float32Array | null,
+    bias: Float32Array | null, rows: number, n: number, eps: number,
+  ): void;
+
+  /**
+   * Gradients of layerNorm from the saved mean and rstd; each non-null output overwritten. With
+   * x̂ = (x − mean)·rstd and g = dout·weight: dx = rstd·(g − mean_row(g) − x̂·mean_row(g·x̂)),
+   * dweight = Σ_rows dout·x̂, dbias = Σ_rows dout.
+   */
+  layerNormBackward(
+    dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null, dout: Float32Array,
+    x: Float32Array, mean: Float32Array, rstd: Float32Array, weight: Float32Array | null, rows: number, n: number,
+  ): void;
+
+  /**
+   * Scaled-dot-product attention (see SdpaGeometry): for each head and query row i,
+   * s_j = scale·q_i·k_j + mask_ij (−inf for j > i when causal), out_i = Σ_j softmax(s)_j·v_j and
+   * lse_i = log Σ_j exp(s_j). A row whose scores are all −inf gets out = 0 and lse = −inf.
+   * out [b0, b1, L, Ev] and lse [b0·b1·L] are contiguous and overwritten.
+   */
+  sdpa(
+    out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
+    mask: Float32Array | null, g: SdpaGeometry,
+  ): void;
+
+  /**
+   * Gradients of sdpa by recomputation from q, k, v, out and lse (P = exp(s − lse)):
+   * dv = Pᵀ·dout, dS = P ⊙ (dout·vᵀ − rowsum(dout ⊙ out)), dq = scale·dS·k, dk = scale·dSᵀ·q.
+   * dq [b0, b1, L, E], dk [b0, b1, S, E], dv [b0, b1, S, Ev] and dout [b0, b1, L, Ev] are contiguous;
+   * the outputs are overwritten.
+   */
+  sdpaBackward(
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, dout: Float32Array, q: Float32Array, k: Float32Array,
+    v: Float32Array, out: Float32Array, lse: Float32Array, mask: Float32Array | null, g: SdpaGeometry,
+  ): void;
 }
+
+/**
+ * One attention call's layout: q [b0, b1, L, E], k [b0, b1, S, E], v [b0, b1, S, Ev], each read through
+ * element strides over (b0, b1, rows) with its last dim contiguous (head slices of a fused qkv are
+ * views, not copies); the additive float mask [b0, b1, L, S] through maskStrides (0 where broadcast).
+ * causal keeps key j ≤ query i (top-left aligned, PyTorch's is_causal).
+ */
+export interface SdpaGeometry {
+  readonly b0: number;
+  readonly b1: number;
+  readonly L: number;
+  readonly S: number;
+  readonly E: number;
+  readonly Ev: number;
+  readonly scale: number;
+  readonly causal: boolean;
+  readonly qStrides: readonly [number, number, number];
+  readonly kStrides: readonly [number, number, number];
+  readonly vStrides: readonly [number, number, number];
+  readonly maskStrides: readonly [number, number, number, number] | null;
+}
+
 
 /**
  * Geometry of a conv2d / pooling call on NCHW data. outH = ⌊(h + 2·padH − dilationH·(kH − 1) − 1) / strideH⌋ + 1

@@ -4,6 +4,7 @@
  * contiguous tensor); class labels come as an Int32Array. Other datasets are assembled item by item.
  */
 import { current } from '../backend/registry.js';
+import { checkOptions } from '../util/options.js';
 import { defaultGenerator, Generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, shapesEqual } from '../util/shape.js';
@@ -38,6 +39,7 @@ export class DataLoader implements Iterable<Batch> {
     if (!dataset || typeof dataset.length !== 'number' || typeof dataset.get !== 'function') {
       throw new TypeError('DataLoader: dataset must have a length and get(i)');
     }
+    checkOptions(o, ['batchSize', 'shuffle', 'seed', 'dropLast'], 'DataLoader');
     const bs = o.batchSize ?? 1;
     if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${String(bs)}`);
     if (o.seed !== undefined && !Number.isFinite(o.seed)) throw new RangeError(`DataLoader: seed must be a finite number, got ${String(o.seed)}`);

@@ -7,7 +7,7 @@ export { LayerNorm, BatchNorm1d, BatchNorm2d, type LayerNormOptions, type BatchN
 export { Embedding } from './embedding.js';
 export { ModuleList, ModuleDict, ParameterList, ParameterDict } from './containers.js';
 export { linear, type LinearActivation } from './fused-linear.js';
-export * as functional from './functional.js';
+export * as functional from './F.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
 export { Conv2d, type Conv2dLayerOptions } from './conv.js';

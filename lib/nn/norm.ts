@@ -1,8 +1,8 @@
-/** LayerNorm (composed from differentiable ops) and BatchNorm1d/2d (one set of fused batch-norm kernels). */
+/** LayerNorm (one fused kernel forward and backward: ./layernorm.ts) and BatchNorm1d/2d (one set of fused batch-norm kernels). */
 import { Tensor } from '../tensor.js';
-import { add, div, mean, mul, reshape, sqrt, square, sub } from '../ops/index.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
 import { batchNormNamed } from '../ops/batchnorm.js';
+import { layerNorm } from './layernorm.js';
 import { Module, Parameter } from './module.js';
 
 export interface LayerNormOptions {
@@ -23,7 +23,14 @@ export class LayerNorm extends Module {
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    for (const key of Object.keys(opts)) {
+      if (!['eps', 'elementwiseAffine', 'bias'].includes(key)) throw new TypeError(`LayerNorm: unknown option '${key}' (known: eps, elementwiseAffine, bias)`);
+    }
+    if (this.normalizedShape.length === 0 || this.normalizedShape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new RangeError(`LayerNorm: normalizedShape must be positive integers, got ${fmtShape(this.normalizedShape)}`);
+    }
     this.eps = opts.eps ?? 1e-5;
+    if (typeof this.eps !== 'number' || !(this.eps >= 0)) throw new RangeError(`LayerNorm: eps must be a non-negative number, got ${String(this.eps)}`);
     const n = sizeOf(this.normalizedShape);
     const affine = opts.elementwiseAffine ?? true;
     this.weight = affine ? new Parameter(new Float32Array(n).fill(1), [...this.normalizedShape]) : null;
@@ -31,20 +38,12 @@ export class LayerNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError('LayerNorm: expected a Tensor input');
     const k = this.normalizedShape.length;
     if (x.ndim < k || !shapesEqual(x.shape.slice(x.ndim - k), this.normalizedShape)) {
       throw new Error(`LayerNorm: input shape ${fmtShape(x.shape)} does not end with normalized shape ${fmtShape(this.normalizedShape)}`);
     }
-    const n = sizeOf(this.normalizedShape);
-    const x2 = k === 1 ? x : reshape(x, [...x.shape.slice(0, x.ndim - k), n]);
-    const mu = mean(x2, -1, true);
-    const xc = sub(x2, mu);
-    const v = mean(square(xc), -1, true);
-    let y = div(xc, sqrt(add(v, this.eps)));
-    if (k !== 1) y = reshape(y, x.shape);
-    if (this.weight !== null) y = mul(y, this.weight);
-    if (this.bias !== null) y = add(y, this.bias);
-    return y;
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }
 
   protected override extraRepr(): string {

@@ -1,6 +1,9 @@
 import { current } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
-import { checkBeta, checkNonNegative, Optimizer, type Hyper } from './optimizer.js';
+import { checkOptions } from '../util/options.js';
+import { checkBeta, checkNonNegative, Optimizer, type Hyper, type ParamGroupInput } from './optimizer.js';
+
+const ADAM_KEYS = ['betas', 'eps', 'weightDecay'] as const;
 
 export interface AdamOptions {
   lr?: number;
@@ -21,8 +24,9 @@ export class Adam extends Optimizer {
   weightDecay: number;
   protected readonly decoupled: boolean = false;
 
-  constructor(params: Iterable<Tensor>, o: AdamOptions = {}, defaults: { weightDecay: number; who: string } = { weightDecay: 0, who: 'Adam' }) {
-    super(params, o.lr ?? 1e-3, defaults.who);
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, o: AdamOptions = {}, defaults: { weightDecay: number; who: string } = { weightDecay: 0, who: 'Adam' }) {
+    checkOptions(o, ['lr', ...ADAM_KEYS], defaults.who);
+    super(params, o.lr ?? 1e-3, defaults.who, ADAM_KEYS);
     const [b1, b2] = o.betas ?? [0.9, 0.999];
     checkBeta(b1, 'betas[0]', defaults.who);
     checkBeta(b2, 'betas[1]', defaults.who);
@@ -34,11 +38,10 @@ export class Adam extends Optimizer {
     checkNonNegative(this.weightDecay, 'weightDecay', defaults.who);
   }
 
-  step(): void {
-    const { idx, params, grads } = this.active();
-    this.stepCount++;
-    if (idx.length === 0) return;
-    current.adamStep(params, grads, this.buffersFor('m', idx), this.buffersFor('v', idx), this.lr,
+  protected updateGroup(idx: number[], params: Float32Array[], grads: Float32Array[], lr: number): void {
+    checkBeta(this.beta1, 'betas[0]', this.constructor.name);
+    checkBeta(this.beta2, 'betas[1]', this.constructor.name);
+    current.adamStep(params, grads, this.buffersFor('m', idx), this.buffersFor('v', idx), lr,
       this.beta1, this.beta2, this.eps, this.weightDecay, this.stepCount, this.decoupled);
   }
 
@@ -57,7 +60,7 @@ export class Adam extends Optimizer {
 export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
 
-  constructor(params: Iterable<Tensor>, o: AdamOptions = {}) {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, o: AdamOptions = {}) {
     super(params, o, { weightDecay: 1e-2, who: 'AdamW' });
   }
 }

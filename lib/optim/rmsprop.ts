@@ -1,6 +1,9 @@
 import { current } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
-import { checkBeta, checkNonNegative, Optimizer, type Hyper } from './optimizer.js';
+import { checkOptions } from '../util/options.js';
+import { checkBeta, checkNonNegative, Optimizer, type Hyper, type ParamGroupInput } from './optimizer.js';
+
+const RMSPROP_KEYS = ['alpha', 'eps', 'weightDecay', 'momentum'] as const;
 
 export interface RMSpropOptions {
   lr?: number;
@@ -17,8 +20,9 @@ export class RMSprop extends Optimizer {
   weightDecay: number;
   momentum: number;
 
-  constructor(params: Iterable<Tensor>, o: RMSpropOptions = {}) {
-    super(params, o.lr ?? 1e-2, 'RMSprop');
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, o: RMSpropOptions = {}) {
+    checkOptions(o, ['lr', ...RMSPROP_KEYS], 'RMSprop');
+    super(params, o.lr ?? 1e-2, 'RMSprop', RMSPROP_KEYS);
     this.alpha = o.alpha ?? 0.99;
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0;
@@ -29,12 +33,9 @@ export class RMSprop extends Optimizer {
     checkNonNegative(this.momentum, 'momentum', 'RMSprop');
   }
 
-  step(): void {
-    const { idx, params, grads } = this.active();
-    this.stepCount++;
-    if (idx.length === 0) return;
+  protected updateGroup(idx: number[], params: Float32Array[], grads: Float32Array[], lr: number): void {
     const bufs = this.momentum > 0 ? this.buffersFor('momentum', idx) : null;
-    current.rmspropStep(params, grads, this.buffersFor('squareAvg', idx), bufs, this.lr, this.alpha, this.eps,
+    current.rmspropStep(params, grads, this.buffersFor('squareAvg', idx), bufs, lr, this.alpha, this.eps,
       this.weightDecay, this.momentum);
   }
 

@@ -4,6 +4,7 @@
  * batch, as the caller chooses — and writes the new lr into `optimizer.lr`. Closed-form formulas.
  */
 import { checkNonNegative, type Optimizer } from './optimizer.js';
+import { checkOptions } from '../util/options.js';
 
 export abstract class LRScheduler {
   readonly optimizer: Optimizer;
@@ -25,7 +26,7 @@ export abstract class LRScheduler {
     this.optimizer.lr = this.lrAt(this.lastEpoch);
   }
 
-  /** The lr most recently set (PyTorch returns one per group; nodegrad optimizers have one group). */
+  /** The lr most recently set (of the first parameter group; every group keeps its ratio to it). */
   getLastLr(): number {
     return this.optimizer.lr;
   }
@@ -53,6 +54,7 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer, o: { stepSize: number; gamma?: number } | number, gamma?: number) {
     super(optimizer);
     if (typeof o === 'number') o = { stepSize: o, gamma };
+    else checkOptions(o, ['stepSize', 'gamma'], 'StepLR');
     if (!o || !Number.isInteger(o.stepSize) || o.stepSize < 1) throw new RangeError(`StepLR: stepSize must be a positive integer, got ${String(o?.stepSize)}`);
     this.stepSize = o.stepSize;
     this.gamma = o.gamma ?? 0.1;
@@ -74,6 +76,7 @@ export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer, o: { tMax: number; etaMin?: number } | number, etaMin?: number) {
     super(optimizer);
     if (typeof o === 'number') o = { tMax: o, etaMin };
+    else checkOptions(o, ['tMax', 'etaMin'], 'CosineAnnealingLR');
     if (!o || !(o.tMax > 0)) throw new RangeError(`CosineAnnealingLR: tMax must be positive, got ${String(o?.tMax)}`);
     this.tMax = o.tMax;
     this.etaMin = o.etaMin ?? 0;
@@ -97,6 +100,7 @@ export class LinearWarmup extends LRScheduler {
   constructor(optimizer: Optimizer, o: { warmupSteps: number; startFactor?: number } | number, startFactor?: number) {
     super(optimizer);
     if (typeof o === 'number') o = { warmupSteps: o, startFactor };
+    else checkOptions(o, ['warmupSteps', 'startFactor'], 'LinearWarmup');
     if (!o || !Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new RangeError(`LinearWarmup: warmupSteps must be an integer ≥ 0, got ${String(o?.warmupSteps)}`);
     this.warmupSteps = o.warmupSteps;
     this.startFactor = o.startFactor ?? 1 / 3;

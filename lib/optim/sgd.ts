@@ -1,6 +1,9 @@
 import { current } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
-import { checkNonNegative, Optimizer, type Hyper } from './optimizer.js';
+import { checkOptions } from '../util/options.js';
+import { checkNonNegative, Optimizer, type Hyper, type ParamGroupInput } from './optimizer.js';
+
+const SGD_KEYS = ['momentum', 'dampening', 'nesterov', 'weightDecay'] as const;
 
 export interface SGDOptions {
   lr: number;
@@ -20,9 +23,10 @@ export class SGD extends Optimizer {
   nesterov: boolean;
   weightDecay: number;
 
-  constructor(params: Iterable<Tensor>, o: SGDOptions) {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput>, o: SGDOptions) {
     if (!o || typeof o.lr !== 'number') throw new TypeError('SGD: options {lr} are required');
-    super(params, o.lr, 'SGD');
+    checkOptions(o, ['lr', ...SGD_KEYS], 'SGD');
+    super(params, o.lr, 'SGD', SGD_KEYS);
     this.momentum = o.momentum ?? 0;
     this.dampening = o.dampening ?? 0;
     this.nesterov = o.nesterov ?? false;
@@ -34,11 +38,8 @@ export class SGD extends Optimizer {
     }
   }
 
-  step(): void {
-    const { idx, params, grads } = this.active();
-    this.stepCount++;
-    if (idx.length === 0) return;
-    const { lr, momentum, dampening, weightDecay, nesterov } = this;
+  protected updateGroup(idx: number[], params: Float32Array[], grads: Float32Array[], lr: number): void {
+    const { momentum, dampening, weightDecay, nesterov } = this;
     if (momentum === 0) {
       current.sgdStep(params, grads, null, lr, 0, dampening, weightDecay, nesterov, false);
       return;

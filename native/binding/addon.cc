@@ -53,6 +53,7 @@ class NodegradAddon : public Napi::Addon<NodegradAddon> {
     register_gemm(env, exports);
     register_elementwise(env, exports);
     register_conv(env, exports);
+    register_transformer(env, exports);
   }
 };
 

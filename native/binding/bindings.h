@@ -7,4 +7,5 @@ void register_info(Napi::Env env, Napi::Object exports);
 void register_gemm(Napi::Env env, Napi::Object exports);
 void register_elementwise(Napi::Env env, Napi::Object exports);
 void register_conv(Napi::Env env, Napi::Object exports);
+void register_transformer(Napi::Env env, Napi::Object exports);
 }  // namespace ngb

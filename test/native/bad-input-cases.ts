@@ -89,6 +89,12 @@ const f = (n: number, v = 0.25) => new Float32Array(n).fill(v);
 const size = (name: string, valid: number, big = true): ArgSpec => ({ name, kind: 'int', lo: 0, hi: MAX31, valid, big });
 const geo = (name: string, valid: number, lo: number): ArgSpec => ({ name, kind: 'int', lo, hi: MAX31, valid });
 
+/** sdpa meta [b0, b1, L, S, E, Ev, q0, q1, qL, k0, k1, kL, v0, v1, vL, m0, m1, mL, mS] of the sdpa rows, with overrides. */
+const sdpaMeta = (o: Record<number, number> = {}) => {
+  const m = Int32Array.from([1, 2, 3, 4, 2, 3, 12, 6, 2, 16, 8, 2, 24, 12, 3, 0, 0, 4, 1]);
+  for (const [i, v] of Object.entries(o)) m[Number(i)] = v;
+  return m;
+};
 /** meta for binary/copy: [rank, shape, s1, s2] */
 const meta = (shape: number[], s1: number[], s2: number[]) => Int32Array.from([shape.length, ...shape, ...s1, ...s2]);
 
@@ -346,6 +352,70 @@ const BINDING: FnSpec[] = [
       { name: 'x', kind: 'f32', valid: f(24) }, { name: 'mean', kind: 'f32', valid: f(3) }, { name: 'invstd', kind: 'f32', valid: f(3) },
       { name: 'gamma', kind: 'f32', valid: f(3), nullable: true }, size('N', 2), size('C', 3), size('L', 4),
       { name: 'batchStats', kind: 'bool', valid: true }],
+  },
+  // transformer kernels (native/binding/bind_transformer.cc)
+  {
+    fn: 'layerNorm',
+    args: () => [{ name: 'out', kind: 'f32', valid: f(12) }, { name: 'mean', kind: 'f32', valid: f(3) }, { name: 'rstd', kind: 'f32', valid: f(3) },
+      { name: 'x', kind: 'f32', valid: f(12) }, { name: 'weight', kind: 'f32', valid: f(4), nullable: true },
+      { name: 'bias', kind: 'f32', valid: f(4), nullable: true }, size('rows', 3), size('n', 4),
+      { name: 'eps', kind: 'num', valid: 1e-5, finite: true }],
+    extra: [
+      ['out is x (in place)', (a) => { const b = f(12); return set(set(a, 0, b), 3, b); }, 'ok'],
+      ['mean overlaps x', (a) => { const b = f(12); return set(set(a, 3, b), 1, b.subarray(0, 3)); }],
+      ['n = 0 with rows 3', (a) => set(a, 7, 0)],
+      ['negative eps', (a) => set(a, 8, -1)],
+      ['rows 0 with empty arrays', (a) => set(set(set(set(set(a, 6, 0), 0, f(0)), 1, f(0)), 2, f(0)), 3, f(0)), 'ok'],
+      ['constant rows (zero variance)', (a) => set(a, 3, f(12, 2)), 'ok'],
+    ],
+  },
+  {
+    fn: 'layerNormBackward',
+    args: () => [{ name: 'dx', kind: 'f32', valid: f(12), nullable: true }, { name: 'dweight', kind: 'f32', valid: f(4), nullable: true },
+      { name: 'dbias', kind: 'f32', valid: f(4), nullable: true }, { name: 'dout', kind: 'f32', valid: f(12) },
+      { name: 'x', kind: 'f32', valid: f(12) }, { name: 'mean', kind: 'f32', valid: f(3) }, { name: 'rstd', kind: 'f32', valid: f(3) },
+      { name: 'weight', kind: 'f32', valid: f(4), nullable: true }, size('rows', 3), size('n', 4)],
+    extra: [
+      ['dx is dout', (a) => { const b = f(12); return set(set(a, 0, b), 3, b); }],
+      ['dweight is dbias', (a) => { const b = f(4); return set(set(a, 1, b), 2, b); }],
+      ['all outputs null', (a) => set(set(set(a, 0, null), 1, null), 2, null), 'ok'],
+      ['rows*n overflow', (a) => set(set(a, 8, MAX31), 9, MAX31)],
+    ],
+  },
+  {
+    fn: 'sdpa',
+    // b0 1, b1 2, L 3, S 4, E 2, Ev 3; contiguous q, k, v; a [3, 4] mask broadcast over heads
+    args: () => [{ name: 'out', kind: 'f32', valid: f(18) }, { name: 'lse', kind: 'f32', valid: f(6) },
+      { name: 'q', kind: 'f32', valid: f(12) }, { name: 'k', kind: 'f32', valid: f(16) }, { name: 'v', kind: 'f32', valid: f(24) },
+      { name: 'mask', kind: 'f32', valid: f(12, 0), nullable: true }, { name: 'meta', kind: 'i32', valid: sdpaMeta() },
+      { name: 'scale', kind: 'num', valid: 0.5, finite: true }, { name: 'causal', kind: 'bool', valid: false }],
+    extra: [
+      ['meta with a negative stride', (a) => set(a, 6, sdpaMeta({ 8: -2 }))],
+      ['meta L too large for q', (a) => set(a, 6, sdpaMeta({ 2: 4 }))],
+      ['meta stride reaching past v', (a) => set(a, 6, sdpaMeta({ 13: 13 }))],
+      ['meta L = 2^31-1', (a) => set(a, 6, sdpaMeta({ 2: MAX31 }))],
+      ['meta one element long', (a) => set(a, 6, Int32Array.from([...sdpaMeta(), 0]))],
+      ['out overlaps q', (a) => { const b = f(30); return set(set(a, 0, b.subarray(0, 18)), 2, b.subarray(17, 29)); }],
+      ['lse is out', (a) => { const b = f(18); return set(set(a, 0, b), 1, b.subarray(0, 6)); }],
+      ['causal with L < S', (a) => set(a, 8, true), 'ok'],
+      ['every key masked (-inf)', (a) => set(a, 5, f(12, -Infinity)), 'ok'],
+      ['NaN q', (a) => set(a, 2, f(12, NaN)), 'ok'],
+      ['S = 0 with empty k, v and mask', (a) => set(set(set(set(a, 6, sdpaMeta({ 3: 0 })), 3, f(0)), 4, f(0)), 5, f(0)), 'ok'],
+    ],
+  },
+  {
+    fn: 'sdpaBackward',
+    args: () => [{ name: 'dq', kind: 'f32', valid: f(12) }, { name: 'dk', kind: 'f32', valid: f(16) }, { name: 'dv', kind: 'f32', valid: f(24) },
+      { name: 'dout', kind: 'f32', valid: f(18) }, { name: 'q', kind: 'f32', valid: f(12) }, { name: 'k', kind: 'f32', valid: f(16) },
+      { name: 'v', kind: 'f32', valid: f(24) }, { name: 'out', kind: 'f32', valid: f(18) }, { name: 'lse', kind: 'f32', valid: f(6) },
+      { name: 'mask', kind: 'f32', valid: f(12, 0), nullable: true }, { name: 'meta', kind: 'i32', valid: sdpaMeta() },
+      { name: 'scale', kind: 'num', valid: 0.5, finite: true }, { name: 'causal', kind: 'bool', valid: true }],
+    extra: [
+      ['dq is dk', (a) => { const b = f(16); return set(set(a, 0, b.subarray(0, 12)), 1, b); }],
+      ['dv overlaps dout', (a) => { const b = f(40); return set(set(a, 2, b.subarray(0, 24)), 3, b.subarray(20, 38)); }],
+      ['lse of -inf (fully masked rows)', (a) => set(a, 8, f(6, -Infinity)), 'ok'],
+      ['meta Ev too large for dv', (a) => set(a, 10, sdpaMeta({ 5: 4, 14: 4, 13: 16, 12: 32 }))],
+    ],
   },
 ];
 

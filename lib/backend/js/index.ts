@@ -12,6 +12,7 @@ import {
   avgPool2d, avgPool2dBackward, batchNormBackward, batchNormForward, batchNormStats, conv2d, conv2dBackward,
   maxPool2d, maxPool2dBackward,
 } from './conv.js';
+import { layerNorm, layerNormBackward, sdpa, sdpaBackward } from './attention.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -52,5 +53,9 @@ export function createJsBackend(): Backend {
     batchNormStats,
     batchNormForward,
     batchNormBackward,
+    layerNorm,
+    layerNormBackward,
+    sdpa,
+    sdpaBackward,
   };
 }

@@ -109,6 +109,26 @@ export interface NativeBinding {
     dout: Float32Array, x: Float32Array, mean: Float32Array, invstd: Float32Array,
     gamma: Float32Array | null, N: number, C: number, L: number, batchStats: boolean,
   ): void;
+
+  // transformer kernels (native/binding/bind_transformer.cc)
+  layerNorm(
+    out: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, weight: Float32Array | null,
+    bias: Float32Array | null, rows: number, n: number, eps: number,
+  ): void;
+  layerNormBackward(
+    dx: Float32Array | null, dweight: Float32Array | null, dbias: Float32Array | null, dout: Float32Array,
+    x: Float32Array, mean: Float32Array, rstd: Float32Array, weight: Float32Array | null, rows: number, n: number,
+  ): void;
+  /** meta = [b0, b1, L, S, E, Ev, q0, q1, qL, k0, k1, kL, v0, v1, vL, m0, m1, mL, mS] (19 Int32) */
+  sdpa(
+    out: Float32Array, lse: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
+    mask: Float32Array | null, meta: Int32Array, scale: number, causal: boolean,
+  ): void;
+  sdpaBackward(
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, dout: Float32Array, q: Float32Array, k: Float32Array,
+    v: Float32Array, out: Float32Array, lse: Float32Array, mask: Float32Array | null, meta: Int32Array,
+    scale: number, causal: boolean,
+  ): void;
 }
 
 /**
@@ -121,6 +141,7 @@ export const BINDING_FUNCTIONS = [
   'binary', 'reduce', 'copy', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'gatherRows', 'scatterAddRows',
   'adamStep', 'sgdStep', 'rmspropStep', 'conv2d', 'conv2dBackward', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d',
   'avgPool2dBackward', 'batchNormStats', 'batchNormForward', 'batchNormBackward',
+  'layerNorm', 'layerNormBackward', 'sdpa', 'sdpaBackward',
 ] as const satisfies readonly (keyof NativeBinding)[];
 
 type Unlisted = Exclude<keyof NativeBinding, (typeof BINDING_FUNCTIONS)[number]>;

@@ -11,7 +11,7 @@
  * as the kernel conformance tests do. Convolution, pooling, batch norm and row gather/scatter always
  * run natively.
  */
-import type { Backend, BinaryOpCode, EpilogueCode, ReduceOpCode, UnaryOpCode } from '../backend.js';
+import type { Backend, BinaryOpCode, EpilogueCode, ReduceOpCode, SdpaGeometry, UnaryOpCode } from '../backend.js';
 import type { NativeBinding } from './binding.js';
 import * as typed from '../js/typed.js';
 import {
@@ -49,6 +49,18 @@ export function createNativeBackend(b: NativeBinding, opts: NativeBackendOptions
       meta[1 + 2 * r + i] = s2[i];
     }
     return meta.subarray(0, 1 + 3 * r);
+  }
+
+  const sdpaMeta = new Int32Array(19);
+  function packSdpa(g: SdpaGeometry): Int32Array {
+    const m = sdpaMeta;
+    m[0] = g.b0; m[1] = g.b1; m[2] = g.L; m[3] = g.S; m[4] = g.E; m[5] = g.Ev;
+    m[6] = g.qStrides[0]; m[7] = g.qStrides[1]; m[8] = g.qStrides[2];
+    m[9] = g.kStrides[0]; m[10] = g.kStrides[1]; m[11] = g.kStrides[2];
+    m[12] = g.vStrides[0]; m[13] = g.vStrides[1]; m[14] = g.vStrides[2];
+    const ms = g.maskStrides ?? [0, 0, 0, 0];
+    m[15] = ms[0]; m[16] = ms[1]; m[17] = ms[2]; m[18] = ms[3];
+    return m;
   }
 
   return {
@@ -173,6 +185,18 @@ export function createNativeBackend(b: NativeBinding, opts: NativeBackendOptions
     },
     batchNormBackward(dx, dgamma, dbeta, dout, x, mean, invstd, gamma, N, C, L, batchStats) {
       b.batchNormBackward(dx, dgamma, dbeta, dout, x, mean, invstd, gamma, N, C, L, batchStats);
+    },
+    layerNorm(out, mean, rstd, x, w, bias, rows, n, eps) {
+      b.layerNorm(out, mean, rstd, x, w, bias, rows, n, eps);
+    },
+    layerNormBackward(dx, dw, db, dout, x, mean, rstd, w, rows, n) {
+      b.layerNormBackward(dx, dw, db, dout, x, mean, rstd, w, rows, n);
+    },
+    sdpa(out, lse, q, k, v, mask, g) {
+      b.sdpa(out, lse, q, k, v, mask, packSdpa(g), g.scale, g.causal);
+    },
+    sdpaBackward(dq, dk, dv, dout, q, k, v, out, lse, mask, g) {
+      b.sdpaBackward(dq, dk, dv, dout, q, k, v, out, lse, mask, packSdpa(g), g.scale, g.causal);
     },
   };
 }

@@ -1,0 +1,17 @@
+// LayerNorm / attention kernels for the avx2 path: the shared source (native/include/transformer_impl.h)
+// compiled with this folder's flags (binding.gyp), in its own namespace.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "transformer.h"
+
+#define TF_TILE_R 4  // 4 rows × 16 columns: 8 ymm accumulators
+
+namespace ng {
+namespace avx2 {
+#include "transformer_impl.h"
+}  // namespace avx2
+}  // namespace ng
+#endif
