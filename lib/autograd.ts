@@ -25,17 +25,35 @@ export function setGradEnabled(enabled: boolean): boolean {
 }
 
 /**
- * Runs fn without recording the graph (like `torch.no_grad()`), and returns its result. Synchronous
- * only: the previous mode is restored when fn returns, so an async fn's awaited parts would record.
+ * Runs fn without recording the graph (like `torch.no_grad()`), and returns its result. An async fn
+ * (a returned promise) keeps recording off until the promise settles.
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`noGrad: expected a function, got ${typeof fn}`);
   const prev = gradEnabled;
   gradEnabled = false;
+  let r: T;
   try {
-    return fn();
-  } finally {
+    r = fn();
+  } catch (e) {
     gradEnabled = prev;
+    throw e;
   }
+  if (isThenable(r)) {
+    // an async fn: recording stays off until its promise settles (so every awaited part runs without
+    // a graph). While it is pending, other code on the event loop also runs with recording off:
+    // the mode is global, as in PyTorch's single-threaded use.
+    return r.then(
+      (v) => { gradEnabled = prev; return v; },
+      (e) => { gradEnabled = prev; throw e; },
+    ) as T;
+  }
+  gradEnabled = prev;
+  return r;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** Runs fn with graph recording on (torch.enable_grad), even inside noGrad; returns its result. */

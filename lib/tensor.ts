@@ -12,6 +12,7 @@ import { _setTensorClass, runBackward, type BackwardFn, type GradHook } from './
 import { checkDType, dtypeOfArray, newArray, type DataArray, type DType } from './dtype.js';
 import { defaultGenerator } from './random.js';
 import { release, zerosF32 } from './util/alloc.js';
+import { describe } from './util/describe.js';
 import { checkShape, contiguousStrides, fmtShape, MAX_ELEMENTS, shapesEqual, sizeOf } from './util/shape.js';
 
 /**
@@ -446,8 +447,13 @@ function arrayName(d: DType): string {
   return d === 'float32' ? 'Float32Array' : d === 'int32' ? 'Int32Array' : 'Uint8Array';
 }
 
+/** A nested level: an array, or a typed-array row (Float32Array rows are accepted, as in PyTorch). */
+function isLevel(v: unknown): v is ArrayLike<NestedArray> {
+  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+}
+
 function inferShape(values: NestedArray, shape: number[], path: string): void {
-  if (Array.isArray(values)) {
+  if (isLevel(values)) {
     shape.push(values.length);
     if (values.length > 0) inferShape(values[0], shape, `${path}[0]`);
   }
@@ -456,13 +462,14 @@ function inferShape(values: NestedArray, shape: number[], path: string): void {
 function fill(values: NestedArray, shape: readonly number[], dim: number, out: DataArray, pos: { i: number }, path: string): void {
   if (dim === shape.length) {
     if (typeof values !== 'number' && typeof values !== 'boolean') {
-      throw new Error(`tensor: ragged nested array: expected a number at ${path || 'top level'}, got ${Array.isArray(values) ? 'an array' : typeof values}`);
+      if (isLevel(values)) throw new Error(`tensor: ragged nested array: expected a number at ${path || 'top level'}, got an array`);
+      throw new TypeError(`tensor: expected a number at ${path || 'top level'}, got ${describe(values)}`);
     }
     out[pos.i++] = Number(values);
     return;
   }
-  if (!Array.isArray(values) || values.length !== shape[dim]) {
-    const got = Array.isArray(values) ? `length ${values.length}` : typeof values;
+  if (!isLevel(values) || values.length !== shape[dim]) {
+    const got = isLevel(values) ? `length ${values.length}` : describe(values);
     throw new Error(`tensor: ragged nested array at ${path || 'top level'}: expected length ${shape[dim]}, got ${got}`);
   }
   for (let i = 0; i < values.length; i++) fill(values[i], shape, dim + 1, out, pos, `${path}[${i}]`);

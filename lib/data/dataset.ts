@@ -18,8 +18,9 @@ function isIntegerArray(a: ArrayLike<number>): boolean {
 }
 
 /**
- * Rows of `x` (first dim = examples) paired with `y`: a Tensor of targets (same first dim), or class
- * labels as an Int32Array / number[] (a number[] with non-integer values becomes a target tensor [N]).
+ * Rows of `x` (first dim = examples) paired with `y`: a float32 Tensor of targets (same first dim), or
+ * class labels as a 1-D int32 tensor, an Int32Array or a number[] (a number[] with non-integer values
+ * becomes a target tensor [N]).
  */
 export class TensorDataset implements Dataset {
   readonly x: Tensor;
@@ -34,7 +35,12 @@ export class TensorDataset implements Dataset {
     this.x = x;
     const n = x.shape[0];
     let yn: number;
-    if (y instanceof Tensor) {
+    if (y instanceof Tensor && y.dtype !== 'float32' && y.ndim === 1) {
+      // an int32 (or bool) tensor of class labels, as PyTorch's LongTensor targets
+      this.yTensor = null;
+      this.yLabels = Int32Array.from(y.data);
+      yn = y.shape[0];
+    } else if (y instanceof Tensor) {
       if (y.ndim < 1) throw new Error('TensorDataset: y must have at least one dim (the examples)');
       this.yTensor = y;
       this.yLabels = null;

@@ -230,10 +230,10 @@ export abstract class Module {
     for (const p of this.parameters()) p._dropGrad();
   }
 
-  /** Number of trainable elements. */
+  /** Number of trainable elements (parameters with requiresGrad; frozen ones are not counted). */
   numParameters(): number {
     let n = 0;
-    for (const p of this.parameters()) n += p.size;
+    for (const p of this.parameters()) if (p.requiresGrad) n += p.size;
     return n;
   }
 

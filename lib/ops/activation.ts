@@ -5,6 +5,7 @@ import { accumulate, needsGrad1, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { normDim, splitAt } from '../util/shape.js';
 import { unaryOp } from './elementwise.js';
+import { describe } from '../util/describe.js';
 
 export interface GeluOptions {
   /** 'none' (default): exact erf form; 'tanh': the tanh approximation */
@@ -25,6 +26,9 @@ export function gelu(x: Tensor, opts?: GeluOptions): Tensor {
 
 function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
+  if (!(x instanceof Tensor)) throw new TypeError(`${name}: expected a Tensor, got ${describe(x)}`);
+  if (x.dtype !== 'float32') x = x.float();
+  x = x.contiguous();
   if (x.ndim === 0) throw new Error(`${name}: expected a tensor of rank ≥ 1, got shape []`);
   const d = normDim(dim, x.ndim, name);
   const [outer, n, inner] = splitAt(x.shape, d);

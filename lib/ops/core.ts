@@ -4,6 +4,7 @@ import { current } from '../backend/registry.js';
 import { Tensor } from '../tensor.js';
 import { broadcastStrides, coalesce, contiguousStrides, sizeOf } from '../util/shape.js';
 import { zerosF32 } from '../util/alloc.js';
+import { describe } from '../util/describe.js';
 
 export const ONE: readonly number[] = [1];
 
@@ -16,7 +17,7 @@ export function scalarTensor(v: number): Tensor {
 export function asTensor(x: Tensor | number, op: string): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x === 'number') return scalarTensor(x);
-  throw new TypeError(`${op}: expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+  throw new TypeError(`${op}: expected a Tensor or a number, got ${describe(x)}`);
 }
 
 /**

@@ -4,6 +4,8 @@
  * coalesced first so kernels see few dims. Backward rules reduce gradients back to each input's shape.
  */
 import { BinaryOp, CompareOp, UnaryOp, type BinaryOpCode, type UnaryOpCode } from '../backend/backend.js';
+import { UNARYOP_NAMES } from '../backend/ops.gen.js';
+import { describe } from '../util/describe.js';
 import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, needsGrad2, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
@@ -141,6 +143,7 @@ function floatInput(x: Tensor): Tensor {
 
 /** A unary op whose backward is the backend's unaryBackward kernel. Non-contiguous inputs are copied once. */
 export function unaryOp(x: Tensor, op: UnaryOpCode, alpha = 0): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${UNARYOP_NAMES[op]}: expected a Tensor, got ${describe(x)}`);
   x = contiguous(floatInput(x));
   const out = unaryForward(x, op, alpha);
   if (needsGrad1(x)) {
