@@ -77,11 +77,23 @@ export const UnaryOp = {
   trunc: 35,
   /** x − trunc(x) */
   frac: 36,
+  /** log(1 + e^(alpha·x)) / alpha (alpha = beta), x where alpha·x > 20 */
+  softplus: 37,
+  /** x · σ(x) */
+  silu: 38,
+  /** x · tanh(softplus(x)) */
+  mish: 39,
+  /** x > 0 ? x : alpha·(e^x − 1) */
+  elu: 40,
+  /** λ·(x > 0 ? x : α·(e^x − 1)), PyTorch's λ and α */
+  selu: 41,
+  /** log σ(x), stably */
+  logsigmoid: 42,
 } as const;
 export type UnaryOpCode = (typeof UnaryOp)[keyof typeof UnaryOp];
-export const UNARYOP_NAMES: readonly string[] = ["neg","exp","log","sqrt","abs","relu","sigmoid","tanh","gelu","geluTanh","leakyRelu","powScalar","scale","addScalar","reciprocal","square","sin","cos","tan","asin","acos","atan","sinh","cosh","erf","erfinv","log1p","expm1","log2","log10","rsqrt","sign","floor","ceil","round","trunc","frac"];
-export const UNARYOP_JS_COST: readonly number[] = [1,4,8,1,1,1,4,6,12,10,1,24,1,1,1,1,6,6,8,8,8,8,8,8,10,16,8,6,8,8,2,1,1,1,2,1,1];
-export const UNARYOP_JS_BACKWARD_COST: readonly number[] = [1,1,2,1,1,1,1,1,16,12,1,28,1,1,1,1,4,4,1,2,2,1,6,6,4,4,1,1,1,1,1,1,1,1,1,1,1];
+export const UNARYOP_NAMES: readonly string[] = ["neg","exp","log","sqrt","abs","relu","sigmoid","tanh","gelu","geluTanh","leakyRelu","powScalar","scale","addScalar","reciprocal","square","sin","cos","tan","asin","acos","atan","sinh","cosh","erf","erfinv","log1p","expm1","log2","log10","rsqrt","sign","floor","ceil","round","trunc","frac","softplus","silu","mish","elu","selu","logsigmoid"];
+export const UNARYOP_JS_COST: readonly number[] = [1,4,8,1,1,1,4,6,12,10,1,24,1,1,1,1,6,6,8,8,8,8,8,8,10,16,8,6,8,8,2,1,1,1,2,1,1,10,5,14,5,5,10];
+export const UNARYOP_JS_BACKWARD_COST: readonly number[] = [1,1,2,1,1,1,1,1,16,12,1,28,1,1,1,1,4,4,1,2,2,1,6,6,4,4,1,1,1,1,1,1,1,1,1,1,1,4,5,16,4,4,5];
 
 /** BinaryOp codes (positions in spec/ops.json 'binary'). */
 export const BinaryOp = {
@@ -99,10 +111,12 @@ export const BinaryOp = {
   max: 5,
   /** minimum (NaN propagates) */
   min: 6,
+  /** atan2(a, b): the angle of (b, a), in (−π, π] */
+  atan2: 7,
 } as const;
 export type BinaryOpCode = (typeof BinaryOp)[keyof typeof BinaryOp];
-export const BINARYOP_NAMES: readonly string[] = ["add","sub","mul","div","pow","max","min"];
-export const BINARYOP_JS_COST: readonly number[] = [1,1,1,1,24,1,1];
+export const BINARYOP_NAMES: readonly string[] = ["add","sub","mul","div","pow","max","min","atan2"];
+export const BINARYOP_JS_COST: readonly number[] = [1,1,1,1,24,1,1,10];
 
 /** ReduceOp codes (positions in spec/ops.json 'reduce'). */
 export const ReduceOp = {

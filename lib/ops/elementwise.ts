@@ -7,7 +7,7 @@ import { BinaryOp, CompareOp, UnaryOp, type BinaryOpCode, type UnaryOpCode } fro
 import { UNARYOP_NAMES } from '../backend/ops.gen.js';
 import { describe } from '../util/describe.js';
 import { current } from '../backend/registry.js';
-import { accumulate, needsGrad1, needsGrad2, record } from '../autograd.js';
+import { accumulate, needsGrad1, needsGrad2, noGrad, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, coalesce, contiguousStrides, shapesEqual, sizeOf } from '../util/shape.js';
 import { asTensor, ONE, sumToShape } from './core.js';
@@ -302,6 +302,32 @@ export function pow(a: Tensor | number, b: Tensor | number): Tensor {
   return out;
 }
 
+/** atan2(a, b): the angle of the point (b, a), broadcasting. d/da = b/(a²+b²), d/db = −a/(a²+b²). */
+export function atan2(a: Tensor | number, b: Tensor | number): Tensor {
+  let ta = floatInput(asTensor(a, 'atan2'));
+  let tb = floatInput(asTensor(b, 'atan2'));
+  const { out } = binaryForward(BinaryOp.atan2, ta, tb, 'atan2');
+  if (needsGrad2(ta, tb)) {
+    const outShape = out.shape;
+    record(out, [ta, tb], (g) => {
+      const r = noGrad(() => {
+        const G = new Tensor(g, outShape);
+        const den = add(square(ta), square(tb));
+        return [ta.requiresGrad ? div(mul(G, tb), den) : null, tb.requiresGrad ? neg(div(mul(G, ta), den)) : null];
+      });
+      if (r[0]) give(ta, r[0].data, outShape, true);
+      if (r[1]) give(tb, r[1].data, outShape, true);
+    });
+  }
+  return out;
+}
+
+/** a + weight·(b − a) (torch.lerp), weight a tensor or a number; differentiable in all three. */
+export function lerp(a: Tensor, b: Tensor, weight: Tensor | number): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError(`lerp: start and end must be Tensors, got ${describe(a)} and ${describe(b)}`);
+  return add(a, mul(sub(b, a), weight));
+}
+
 /** Element-wise maximum / minimum; on ties the gradient is split evenly (PyTorch). */
 function extremum(a: Tensor | number, b: Tensor | number, isMax: boolean): Tensor {
   const name = isMax ? 'maximum' : 'minimum';
@@ -380,6 +406,8 @@ declare module '../tensor.js' {
     abs(): Tensor;
     square(): Tensor;
     reciprocal(): Tensor;
+    atan2(other: Tensor | number): Tensor;
+    lerp(end: Tensor, weight: Tensor | number): Tensor;
   }
 }
 
@@ -398,3 +426,5 @@ P.sqrt = function (this: Tensor) { return sqrt(this); };
 P.abs = function (this: Tensor) { return abs(this); };
 P.square = function (this: Tensor) { return square(this); };
 P.reciprocal = function (this: Tensor) { return reciprocal(this); };
+P.atan2 = function (this: Tensor, o: Tensor | number) { return atan2(this, o); };
+P.lerp = function (this: Tensor, e: Tensor, w: Tensor | number) { return lerp(this, e, w); };

@@ -1,5 +1,5 @@
 /** Every op: importing this module attaches the method forms to Tensor.prototype. */
-export { abs, add, div, exp, log, maximum, minimum, mul, neg, pow, reciprocal, sqrt, square, sub } from './elementwise.js';
+export { abs, add, atan2, div, exp, lerp, log, maximum, minimum, mul, neg, pow, reciprocal, sqrt, square, sub } from './elementwise.js';
 export { gelu, leakyRelu, logSoftmax, relu, sigmoid, softmax, tanh, type GeluOptions } from './activation.js';
 export { argmax, argmin, max, mean, min, sum } from './reduce.js';
 export { chunk, clone, contiguous, expand, flatten, index, narrow, permute, reshape, select, slice, split, squeeze, t, transpose, unbind, unsqueeze, view } from './shape.js';

@@ -6,6 +6,8 @@
 import { UnaryOp } from '../backend/backend.js';
 import { Tensor } from '../tensor.js';
 import { unaryOp } from './elementwise.js';
+import { clamp } from './inplace.js';
+import { checkOptions } from '../util/options.js';
 
 export const sin = (x: Tensor): Tensor => unaryOp(x, UnaryOp.sin);
 export const cos = (x: Tensor): Tensor => unaryOp(x, UnaryOp.cos);
@@ -29,9 +31,42 @@ export const round = (x: Tensor): Tensor => unaryOp(x, UnaryOp.round);
 export const trunc = (x: Tensor): Tensor => unaryOp(x, UnaryOp.trunc);
 export const frac = (x: Tensor): Tensor => unaryOp(x, UnaryOp.frac);
 
-const FNS = { sin, cos, tan, asin, acos, atan, sinh, cosh, erf, erfinv, log1p, expm1, log2, log10, rsqrt, sign, floor, ceil, round, trunc, frac };
+export interface SoftplusOptions {
+  beta?: number;
+  /** above beta·x > threshold the function is x (PyTorch's default 20; only 20 is supported by the kernel) */
+  threshold?: number;
+}
 
-type MathMethods = { [K in keyof typeof FNS]: () => Tensor };
+/** log(1 + e^(βx)) / β, linear above βx > 20 (PyTorch's defaults). */
+export function softplus(x: Tensor, opts: SoftplusOptions = {}): Tensor {
+  checkOptions(opts, ['beta', 'threshold'], 'softplus');
+  const beta = opts.beta ?? 1;
+  if (typeof beta !== 'number' || !(beta > 0)) throw new RangeError(`softplus: beta must be > 0, got ${String(beta)}`);
+  if (opts.threshold !== undefined && opts.threshold !== 20) throw new RangeError('softplus: only threshold 20 (PyTorch\'s default) is supported');
+  return unaryOp(x, UnaryOp.softplus, beta);
+}
+export const silu = (x: Tensor): Tensor => unaryOp(x, UnaryOp.silu);
+export const mish = (x: Tensor): Tensor => unaryOp(x, UnaryOp.mish);
+/** x > 0 ? x : alpha·(e^x − 1). */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new TypeError(`elu: alpha must be a finite number, got ${String(alpha)}`);
+  return unaryOp(x, UnaryOp.elu, alpha);
+}
+export const selu = (x: Tensor): Tensor => unaryOp(x, UnaryOp.selu);
+export const logsigmoid = (x: Tensor): Tensor => unaryOp(x, UnaryOp.logsigmoid);
+/** clamp(x, minVal, maxVal) with PyTorch's defaults −1 and 1. */
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  if (!(minVal <= maxVal)) throw new RangeError(`hardtanh: minVal ${minVal} must not exceed maxVal ${maxVal}`);
+  return clamp(x, minVal, maxVal);
+}
+
+const FNS = { silu, mish, selu, logsigmoid, sin, cos, tan, asin, acos, atan, sinh, cosh, erf, erfinv, log1p, expm1, log2, log10, rsqrt, sign, floor, ceil, round, trunc, frac };
+
+type MathMethods = { [K in keyof typeof FNS]: () => Tensor } & {
+  softplus(opts?: SoftplusOptions): Tensor;
+  elu(alpha?: number): Tensor;
+  hardtanh(minVal?: number, maxVal?: number): Tensor;
+};
 declare module '../tensor.js' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Tensor extends MathMethods {}
@@ -44,3 +79,6 @@ for (const [name, fn] of Object.entries(FNS)) {
     configurable: true,
   });
 }
+Object.defineProperty(Tensor.prototype, 'softplus', { value: function (this: Tensor, o?: SoftplusOptions) { return softplus(this, o); }, writable: true, configurable: true });
+Object.defineProperty(Tensor.prototype, 'elu', { value: function (this: Tensor, a?: number) { return elu(this, a); }, writable: true, configurable: true });
+Object.defineProperty(Tensor.prototype, 'hardtanh', { value: function (this: Tensor, a?: number, b?: number) { return hardtanh(this, a, b); }, writable: true, configurable: true });

@@ -17,6 +17,15 @@ static inline float js_pow(float u, float v) {
   return nan1 ? __builtin_nanf("") : std::pow(u, v);
 }
 
+// Activations in double, rounded once (the js reference's formulas).
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+static inline double sigmoid_d(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+static inline double softplus_d(double x, double beta) {
+  const double z = beta * x;
+  return z > 20.0 ? x : std::log1p(std::exp(z)) / beta;
+}
+
 // erfinv in double: Giles' approximation, then two Newton steps on erf (the js reference's algorithm).
 static inline double erfinv_d(double x) {
   if (!(x >= -1.0 && x <= 1.0)) return __builtin_nan("");
@@ -84,6 +93,12 @@ static void unary_k(int op, const float* x, float* out, int64_t n, float alpha) 
     case kRound: map1(x, out, n, [](float v) { return std::nearbyint(v); }); return;  // half to even (default mode)
     case kTrunc: map1(x, out, n, [](float v) { return std::trunc(v); }); return;
     case kFrac: map1(x, out, n, [](float v) { return v - std::trunc(v); }); return;
+    case kSoftplus: map1(x, out, n, [alpha](float v) { return float(softplus_d(double(v), double(alpha))); }); return;
+    case kSilu: map1(x, out, n, [](float v) { return float(double(v) * sigmoid_d(double(v))); }); return;
+    case kMish: map1(x, out, n, [](float v) { return float(double(v) * std::tanh(softplus_d(double(v), 1.0))); }); return;
+    case kElu: map1(x, out, n, [alpha](float v) { return v > 0.0f ? v : float(double(alpha) * std::expm1(double(v))); }); return;
+    case kSelu: map1(x, out, n, [](float v) { return float(kSeluScale * (v > 0.0f ? double(v) : kSeluAlpha * std::expm1(double(v)))); }); return;
+    case kLogsigmoid: map1(x, out, n, [](float v) { const double d = v; return float((d < 0.0 ? d : 0.0) - std::log1p(std::exp(-std::fabs(d)))); }); return;
     default: return;
   }
 }
@@ -132,6 +147,15 @@ static void unary_backward_k(int op, const float* x, const float* y, const float
       for (int64_t i = 0; i < n; ++i) dx[i] = 0.0f;
       return;
     case kFrac: map1(dy, dx, n, [](float g) { return g; }); return;
+    case kSoftplus: map2(dy, x, dx, n, [alpha](float g, float v) { const double z = double(alpha) * v; return z > 20.0 ? g : float(double(g) * sigmoid_d(z)); }); return;
+    case kSilu: map2(dy, x, dx, n, [](float g, float v) { const double s = sigmoid_d(v); return float(double(g) * (s + double(v) * s * (1.0 - s))); }); return;
+    case kMish: map2(dy, x, dx, n, [](float g, float v) {
+      const double t = std::tanh(softplus_d(double(v), 1.0));
+      return float(double(g) * (t + double(v) * (1.0 - t * t) * sigmoid_d(v)));
+    }); return;
+    case kElu: map2(dy, x, dx, n, [alpha](float g, float v) { return v > 0.0f ? g : float(double(g) * double(alpha) * std::exp(double(v))); }); return;
+    case kSelu: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) * kSeluScale * (v > 0.0f ? 1.0 : kSeluAlpha * std::exp(double(v)))); }); return;
+    case kLogsigmoid: map2(dy, x, dx, n, [](float g, float v) { return float(double(g) * sigmoid_d(-double(v))); }); return;
     default: return;
   }
 }
@@ -173,6 +197,7 @@ static void binary_run_k(int op, const float* a, int64_t as, const float* b, int
       return;
     case kMax: run2(a, as, b, bs, out, n, [](float u, float v) { return js_max(u, v); }); return;
     case kMin: run2(a, as, b, bs, out, n, [](float u, float v) { return js_min(u, v); }); return;
+    case kAtan2: run2(a, as, b, bs, out, n, [](float u, float v) { return float(std::atan2(double(u), double(v))); }); return;
     default: return;
   }
 }

@@ -4,12 +4,12 @@
 namespace ng {
 
 // UnaryOp (lib/backend/ops.gen.ts)
-#define NG_UNARY_OPS(X) X(Neg, "neg") X(Exp, "exp") X(Log, "log") X(Sqrt, "sqrt") X(Abs, "abs") X(Relu, "relu") X(Sigmoid, "sigmoid") X(Tanh, "tanh") X(Gelu, "gelu") X(GeluTanh, "geluTanh") X(LeakyRelu, "leakyRelu") X(PowScalar, "powScalar") X(Scale, "scale") X(AddScalar, "addScalar") X(Reciprocal, "reciprocal") X(Square, "square") X(Sin, "sin") X(Cos, "cos") X(Tan, "tan") X(Asin, "asin") X(Acos, "acos") X(Atan, "atan") X(Sinh, "sinh") X(Cosh, "cosh") X(Erf, "erf") X(Erfinv, "erfinv") X(Log1p, "log1p") X(Expm1, "expm1") X(Log2, "log2") X(Log10, "log10") X(Rsqrt, "rsqrt") X(Sign, "sign") X(Floor, "floor") X(Ceil, "ceil") X(Round, "round") X(Trunc, "trunc") X(Frac, "frac")
-enum : int { kNeg = 0, kExp = 1, kLog = 2, kSqrt = 3, kAbs = 4, kRelu = 5, kSigmoid = 6, kTanh = 7, kGelu = 8, kGeluTanh = 9, kLeakyRelu = 10, kPowScalar = 11, kScale = 12, kAddScalar = 13, kReciprocal = 14, kSquare = 15, kSin = 16, kCos = 17, kTan = 18, kAsin = 19, kAcos = 20, kAtan = 21, kSinh = 22, kCosh = 23, kErf = 24, kErfinv = 25, kLog1p = 26, kExpm1 = 27, kLog2 = 28, kLog10 = 29, kRsqrt = 30, kSign = 31, kFloor = 32, kCeil = 33, kRound = 34, kTrunc = 35, kFrac = 36, kUnaryOpCount = 37 };
+#define NG_UNARY_OPS(X) X(Neg, "neg") X(Exp, "exp") X(Log, "log") X(Sqrt, "sqrt") X(Abs, "abs") X(Relu, "relu") X(Sigmoid, "sigmoid") X(Tanh, "tanh") X(Gelu, "gelu") X(GeluTanh, "geluTanh") X(LeakyRelu, "leakyRelu") X(PowScalar, "powScalar") X(Scale, "scale") X(AddScalar, "addScalar") X(Reciprocal, "reciprocal") X(Square, "square") X(Sin, "sin") X(Cos, "cos") X(Tan, "tan") X(Asin, "asin") X(Acos, "acos") X(Atan, "atan") X(Sinh, "sinh") X(Cosh, "cosh") X(Erf, "erf") X(Erfinv, "erfinv") X(Log1p, "log1p") X(Expm1, "expm1") X(Log2, "log2") X(Log10, "log10") X(Rsqrt, "rsqrt") X(Sign, "sign") X(Floor, "floor") X(Ceil, "ceil") X(Round, "round") X(Trunc, "trunc") X(Frac, "frac") X(Softplus, "softplus") X(Silu, "silu") X(Mish, "mish") X(Elu, "elu") X(Selu, "selu") X(Logsigmoid, "logsigmoid")
+enum : int { kNeg = 0, kExp = 1, kLog = 2, kSqrt = 3, kAbs = 4, kRelu = 5, kSigmoid = 6, kTanh = 7, kGelu = 8, kGeluTanh = 9, kLeakyRelu = 10, kPowScalar = 11, kScale = 12, kAddScalar = 13, kReciprocal = 14, kSquare = 15, kSin = 16, kCos = 17, kTan = 18, kAsin = 19, kAcos = 20, kAtan = 21, kSinh = 22, kCosh = 23, kErf = 24, kErfinv = 25, kLog1p = 26, kExpm1 = 27, kLog2 = 28, kLog10 = 29, kRsqrt = 30, kSign = 31, kFloor = 32, kCeil = 33, kRound = 34, kTrunc = 35, kFrac = 36, kSoftplus = 37, kSilu = 38, kMish = 39, kElu = 40, kSelu = 41, kLogsigmoid = 42, kUnaryOpCount = 43 };
 
 // BinaryOp (lib/backend/ops.gen.ts)
-#define NG_BINARY_OPS(X) X(Add, "add") X(Sub, "sub") X(Mul, "mul") X(Div, "div") X(Pow, "pow") X(Max, "max") X(Min, "min")
-enum : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kPow = 4, kMax = 5, kMin = 6, kBinaryOpCount = 7 };
+#define NG_BINARY_OPS(X) X(Add, "add") X(Sub, "sub") X(Mul, "mul") X(Div, "div") X(Pow, "pow") X(Max, "max") X(Min, "min") X(Atan2, "atan2")
+enum : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kPow = 4, kMax = 5, kMin = 6, kAtan2 = 7, kBinaryOpCount = 8 };
 
 // ReduceOp (lib/backend/ops.gen.ts)
 #define NG_REDUCE_OPS(X) X(Sum, "sum") X(Mean, "mean") X(RMax, "max") X(RMin, "min") X(Argmax, "argmax") X(Argmin, "argmin") X(SumSquares, "sumSquares")

@@ -53,6 +53,14 @@ const UNARY: [string, (t: Tensor) => Tensor, (x: number) => number, { lo?: numbe
   ['round', (t) => t.mul(2).round(), (x) => { const v = Math.fround(x * 2); const r = Math.round(v); return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r; }, { lo: -5, hi: 5 }],
   ['trunc', (t) => t.trunc(), Math.trunc, { lo: -5, hi: 5 }],
   ['frac', (t) => t.frac(), (x) => x - Math.trunc(x), { lo: -5, hi: 5 }],
+  ['softplus', (t) => t.softplus(), (x) => (x > 20 ? x : Math.log1p(Math.exp(x))), { lo: -30, hi: 30 }],
+  ['softplus beta 2', (t) => t.softplus({ beta: 2 }), (x) => (2 * x > 20 ? x : Math.log1p(Math.exp(2 * x)) / 2), { lo: -10, hi: 15 }],
+  ['silu', (t) => t.silu(), (x) => x / (1 + Math.exp(-x)), { lo: -10, hi: 10 }],
+  ['mish', (t) => t.mish(), (x) => x * Math.tanh(Math.log1p(Math.exp(x))), { lo: -8, hi: 8 }],
+  ['elu', (t) => t.elu(0.7), (x) => (x > 0 ? x : 0.7 * Math.expm1(x)), { lo: -5, hi: 5 }],
+  ['selu', (t) => t.selu(), (x) => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * Math.expm1(x)), { lo: -5, hi: 5 }],
+  ['logsigmoid', (t) => t.logsigmoid(), (x) => -Math.log1p(Math.exp(-x)), { lo: -15, hi: 15 }],
+  ['hardtanh', (t) => t.hardtanh(-0.5, 2), (x) => Math.min(2, Math.max(-0.5, x)), { lo: -4, hi: 4 }],
 ];
 
 const f32 = (x: number): number => Math.fround(x);
@@ -105,6 +113,7 @@ const BINARY: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) 
   ['div', (a, b) => a.div(b), (x, y) => x / y],
   ['pow', (a, b) => a.abs().add(0.1).pow(b), (x, y) => Math.fround(Math.abs(x) + 0.1) ** y],
   ['maximum', (a, b) => a.maximum(b), Math.max],
+  ['atan2', (a, b) => ng.atan2(a, b), Math.atan2],
   ['minimum', (a, b) => a.minimum(b), Math.min],
 ];
 

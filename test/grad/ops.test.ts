@@ -66,6 +66,15 @@ forEachBackend('grad: element-wise', EW, () => {
   it('log10', () => check((a) => a.log10(), pos([6])));
   it('rsqrt', () => check((a) => a.rsqrt(), pos([6])));
   it('frac', () => check((a) => a.frac(), t([6], { lo: 0.1, hi: 0.9 })));
+  it('softplus', () => check((a) => a.softplus({ beta: 1.5 }), t([6])));
+  it('silu', () => check((a) => a.silu(), t([6])));
+  it('mish', () => check((a) => a.mish(), t([6])));
+  it('elu', () => check((a) => a.elu(0.5), t([6])));
+  it('selu', () => check((a) => a.selu(), t([6])));
+  it('logsigmoid', () => check((a) => a.logsigmoid(), t([6])));
+  it('hardtanh', () => check((a) => a.hardtanh(-0.5, 0.5), t([6], { lo: -2, hi: 2 })));
+  it('atan2', () => check((a, b) => ng.atan2(a, b), t([3, 4]), t([4])));
+  it('lerp', () => check((a, b, w) => a.lerp(b, w), t([3, 4]), t([4]), t([3, 1])));
   it('floor/ceil/round/trunc/sign have zero gradient', () => check((a) => a.floor().add(a.ceil()).add(a.round()).add(a.trunc()).add(a.sign()).add(a), t([6], { lo: 0.1, hi: 0.4 })));
   it('same tensor twice (x·x + x)', () => check((a) => a.mul(a).add(a), t([4])));
 });

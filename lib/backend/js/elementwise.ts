@@ -3,7 +3,7 @@
  * Math runs in float64 and is rounded once on store, so these are the accuracy reference.
  */
 import { BinaryOp, UnaryOp, type BinaryOpCode, type UnaryOpCode } from '../backend.js';
-import { erf, erfinv, gelu, geluGrad, geluTanh, geluTanhGrad, roundHalfEven, sigmoid } from './math.js';
+import { erf, erfinv, gelu, geluGrad, geluTanh, geluTanhGrad, roundHalfEven, SELU_ALPHA, SELU_SCALE, sigmoid, softplus } from './math.js';
 
 export function unary(op: UnaryOpCode, x: Float32Array, out: Float32Array, n: number, alpha: number): void {
   switch (op) {
@@ -44,6 +44,12 @@ export function unary(op: UnaryOpCode, x: Float32Array, out: Float32Array, n: nu
     case UnaryOp.round: for (let i = 0; i < n; i++) out[i] = roundHalfEven(x[i]); return;
     case UnaryOp.trunc: for (let i = 0; i < n; i++) out[i] = Math.trunc(x[i]); return;
     case UnaryOp.frac: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v - Math.trunc(v); } return;
+    case UnaryOp.softplus: for (let i = 0; i < n; i++) out[i] = softplus(x[i], alpha); return;
+    case UnaryOp.silu: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * sigmoid(v); } return;
+    case UnaryOp.mish: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * Math.tanh(softplus(v, 1)); } return;
+    case UnaryOp.elu: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v > 0 ? v : alpha * Math.expm1(v); } return;
+    case UnaryOp.selu: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v)); } return;
+    case UnaryOp.logsigmoid: for (let i = 0; i < n; i++) { const v = x[i]; out[i] = Math.min(v, 0) - Math.log1p(Math.exp(-Math.abs(v))); } return;
     default: throw new RangeError(`unary: unknown op code ${String(op)}`);
   }
 }
@@ -94,6 +100,15 @@ export function unaryBackward(
       for (let i = 0; i < n; i++) dx[i] = 0;
       return;
     case UnaryOp.frac: for (let i = 0; i < n; i++) dx[i] = dy[i]; return;
+    case UnaryOp.softplus: for (let i = 0; i < n; i++) { const z = alpha * x[i]; dx[i] = z > 20 ? dy[i] : dy[i] * sigmoid(z); } return;
+    case UnaryOp.silu: for (let i = 0; i < n; i++) { const v = x[i]; const s = sigmoid(v); dx[i] = dy[i] * (s + v * s * (1 - s)); } return;
+    case UnaryOp.mish: for (let i = 0; i < n; i++) {
+      const v = x[i]; const t = Math.tanh(softplus(v, 1));
+      dx[i] = dy[i] * (t + v * (1 - t * t) * sigmoid(v));
+    } return;
+    case UnaryOp.elu: for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = v > 0 ? dy[i] : dy[i] * alpha * Math.exp(v); } return;
+    case UnaryOp.selu: for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] * SELU_SCALE * (v > 0 ? 1 : SELU_ALPHA * Math.exp(v)); } return;
+    case UnaryOp.logsigmoid: for (let i = 0; i < n; i++) dx[i] = dy[i] * sigmoid(-x[i]); return;
     default: throw new RangeError(`unaryBackward: unknown op code ${String(op)}`);
   }
 }
@@ -112,6 +127,7 @@ function binaryRun(
     case BinaryOp.pow: for (; oi < end; oi++, ai += as, bi += bs) out[oi] = Math.pow(a[ai], b[bi]); return;
     case BinaryOp.max: for (; oi < end; oi++, ai += as, bi += bs) out[oi] = Math.max(a[ai], b[bi]); return;
     case BinaryOp.min: for (; oi < end; oi++, ai += as, bi += bs) out[oi] = Math.min(a[ai], b[bi]); return;
+    case BinaryOp.atan2: for (; oi < end; oi++, ai += as, bi += bs) out[oi] = Math.atan2(a[ai], b[bi]); return;
     default: throw new RangeError(`binary: unknown op code ${String(op)}`);
   }
 }

@@ -114,3 +114,13 @@ export function erfinv(x: number): number {
   for (let k = 0; k < 2; k++) y -= (erf(y) - x) / (1.1283791670955126 * Math.exp(-y * y));
   return y;
 }
+
+/** PyTorch's SELU constants. */
+export const SELU_SCALE = 1.0507009873554804934193349852946;
+export const SELU_ALPHA = 1.6732632423543772848170429916717;
+
+/** softplus with PyTorch's beta and threshold 20: log(1 + e^(βx)) / β, or x where βx > 20. */
+export function softplus(x: number, beta: number): number {
+  const z = beta * x;
+  return z > 20 ? x : Math.log1p(Math.exp(z)) / beta;
+}
