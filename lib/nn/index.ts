@@ -12,3 +12,7 @@ export * as init from './init.js';
 export * as utils from './utils.js';
 export { Conv2d, type Conv2dLayerOptions } from './conv.js';
 export { MaxPool2d, AvgPool2d, type Pool2dLayerOptions } from './pool.js';
+export {
+  MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, type MultiheadAttentionOptions,
+  type MultiheadAttentionForwardOptions, type TransformerEncoderLayerOptions, type TransformerEncoderForwardOptions,
+} from './transformer.js';
