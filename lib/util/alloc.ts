@@ -52,7 +52,7 @@ export function zerosF32(n: number): Float32Array {
   if (a !== null) return a.fill(0);
   if (n >= MIN_POOLED) stats.misses++;
   if (n < UNINIT_MIN) return new Float32Array(n);
-  // malloc + fill rather than calloc: measured (docs/tensor-core.md), glibc's calloc of a reused
+  // malloc + fill rather than calloc: measured (node bench/alloc.mjs), glibc's calloc of a reused
   // 800 KB block still page-faults ~28 times per call where malloc + fill faults ~1 time
   return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n).fill(0);
 }
