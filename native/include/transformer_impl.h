@@ -9,8 +9,33 @@ namespace {
 #ifndef TF_TILE_R
 #define TF_TILE_R 4
 #endif
+#ifndef TF_VW
+#define TF_VW 4  // floats per vector register (SSE2 / NEON)
+#endif
+#ifndef TF_NV
+#define TF_NV 2  // vectors per tile row
+#endif
 constexpr int kTileR = TF_TILE_R;
-constexpr int kTileW = 16;   // columns per register tile
+constexpr int kVW = TF_VW;
+constexpr int kNV = TF_NV;
+constexpr int kTileW = kVW * kNV;  // columns per register tile
+
+// GCC vector extensions: accumulators stay in registers under every ISA's flags.
+typedef float tf_v __attribute__((vector_size(TF_VW * 4)));
+typedef float tf_vu __attribute__((vector_size(TF_VW * 4), aligned(4)));
+static inline tf_v tf_load(const float* p) { return *reinterpret_cast<const tf_vu*>(p); }
+static inline void tf_store(float* p, tf_v v) { *reinterpret_cast<tf_vu*>(p) = v; }
+static inline tf_v tf_splat(float a) { return tf_v{} + a; }
+static inline tf_v tf_vfma(tf_v a, tf_v b, tf_v c) {
+#if defined(__AVX512F__) && TF_VW == 16
+  return reinterpret_cast<tf_v>(_mm512_fmadd_ps(reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b), reinterpret_cast<__m512>(c)));
+#elif defined(__FMA__) && TF_VW == 8
+  return reinterpret_cast<tf_v>(_mm256_fmadd_ps(reinterpret_cast<__m256>(a), reinterpret_cast<__m256>(b), reinterpret_cast<__m256>(c)));
+#else
+  return a * b + c;
+#endif
+}
+constexpr int kLaneW = 16;         // lanes of the row max / sum / dot helpers
 constexpr int kLanes = 8;    // float64 lane accumulators of the LayerNorm row sums
 
 // a·b + c: one fused multiply-add where the ISA has it (ISO C++ mode never contracts by itself).
@@ -136,24 +161,24 @@ static void tf_mm(int64_t m, int64_t n, int64_t k, float alpha, const float* A, 
   for (; i0 + kTileR <= m; i0 += kTileR) {
     int64_t j0 = 0;
     for (; j0 + kTileW <= n; j0 += kTileW) {
-      float c[kTileR][kTileW];
+      tf_v c[kTileR][kNV];
       for (int r = 0; r < kTileR; ++r)
-        for (int w = 0; w < kTileW; ++w) c[r][w] = 0.0f;
+        for (int v = 0; v < kNV; ++v) c[r][v] = tf_v{};
       for (int64_t p = 0; p < k; ++p) {
         const float* bp = B + p * ldb + j0;
-        float bv[kTileW];
-        for (int w = 0; w < kTileW; ++w) bv[w] = bp[w];
+        tf_v bv[kNV];
+        for (int v = 0; v < kNV; ++v) bv[v] = tf_load(bp + v * kVW);
         for (int r = 0; r < kTileR; ++r) {
-          const float a = TA ? A[p * lda + i0 + r] : A[(i0 + r) * lda + p];
-          for (int w = 0; w < kTileW; ++w) c[r][w] = tf_fma(a, bv[w], c[r][w]);
+          const tf_v a = tf_splat(TA ? A[p * lda + i0 + r] : A[(i0 + r) * lda + p]);
+          for (int v = 0; v < kNV; ++v) c[r][v] = tf_vfma(a, bv[v], c[r][v]);
         }
       }
+      const tf_v al = tf_splat(alpha);
       for (int r = 0; r < kTileR; ++r) {
         float* cr = C + (i0 + r) * ldc + j0;
-        if (acc) {
-          for (int w = 0; w < kTileW; ++w) cr[w] = tf_fma(alpha, c[r][w], cr[w]);
-        } else {
-          for (int w = 0; w < kTileW; ++w) cr[w] = alpha * c[r][w];
+        for (int v = 0; v < kNV; ++v) {
+          if (acc) tf_store(cr + v * kVW, tf_vfma(al, c[r][v], tf_load(cr + v * kVW)));
+          else tf_store(cr + v * kVW, al * c[r][v]);
         }
       }
     }
@@ -175,17 +200,17 @@ static void tf_mm(int64_t m, int64_t n, int64_t k, float alpha, const float* A, 
     float* cr = C + i0 * ldc;
     int64_t j0 = 0;
     for (; j0 + kTileW <= n; j0 += kTileW) {
-      float c[kTileW];
-      for (int w = 0; w < kTileW; ++w) c[w] = 0.0f;
+      tf_v c[kNV];
+      for (int v = 0; v < kNV; ++v) c[v] = tf_v{};
       for (int64_t p = 0; p < k; ++p) {
-        const float a = TA ? A[p * lda + i0] : A[i0 * lda + p];
+        const tf_v a = tf_splat(TA ? A[p * lda + i0] : A[i0 * lda + p]);
         const float* bp = B + p * ldb + j0;
-        for (int w = 0; w < kTileW; ++w) c[w] = tf_fma(a, bp[w], c[w]);
+        for (int v = 0; v < kNV; ++v) c[v] = tf_vfma(a, tf_load(bp + v * kVW), c[v]);
       }
-      if (acc) {
-        for (int w = 0; w < kTileW; ++w) cr[j0 + w] = tf_fma(alpha, c[w], cr[j0 + w]);
-      } else {
-        for (int w = 0; w < kTileW; ++w) cr[j0 + w] = alpha * c[w];
+      const tf_v al = tf_splat(alpha);
+      for (int v = 0; v < kNV; ++v) {
+        if (acc) tf_store(cr + j0 + v * kVW, tf_vfma(al, c[v], tf_load(cr + j0 + v * kVW)));
+        else tf_store(cr + j0 + v * kVW, al * c[v]);
       }
     }
     for (int64_t j = j0; j < n; ++j) {
@@ -213,31 +238,31 @@ static void tf_transpose(const float* src, int64_t lds, int64_t rows, int64_t co
 }
 
 static inline float tf_row_max(const float* s, int64_t n) {
-  float acc[kTileW];
-  for (int w = 0; w < kTileW; ++w) acc[w] = -INFINITY;
+  float acc[kLaneW];
+  for (int w = 0; w < kLaneW; ++w) acc[w] = -INFINITY;
   int64_t j = 0;
-  for (; j + kTileW <= n; j += kTileW)
-    for (int w = 0; w < kTileW; ++w) acc[w] = s[j + w] > acc[w] ? s[j + w] : acc[w];
+  for (; j + kLaneW <= n; j += kLaneW)
+    for (int w = 0; w < kLaneW; ++w) acc[w] = s[j + w] > acc[w] ? s[j + w] : acc[w];
   float m = -INFINITY;
-  for (int w = 0; w < kTileW; ++w) m = acc[w] > m ? acc[w] : m;
+  for (int w = 0; w < kLaneW; ++w) m = acc[w] > m ? acc[w] : m;
   for (; j < n; ++j) m = s[j] > m ? s[j] : m;
   return m;
 }
 
 // s[j] = exp(s[j] − m) (exactly 0 where s[j] is −inf); returns Σ s[j] (lane sums, then in order).
 static inline float tf_exp_sum(float* s, int64_t n, float m) {
-  float acc[kTileW];
-  for (int w = 0; w < kTileW; ++w) acc[w] = 0.0f;
+  float acc[kLaneW];
+  for (int w = 0; w < kLaneW; ++w) acc[w] = 0.0f;
   int64_t j = 0;
-  for (; j + kTileW <= n; j += kTileW)
-    for (int w = 0; w < kTileW; ++w) {
+  for (; j + kLaneW <= n; j += kLaneW)
+    for (int w = 0; w < kLaneW; ++w) {
       const float x = s[j + w];
       const float p = x == -INFINITY ? 0.0f : vm_exp(x - m);
       s[j + w] = p;
       acc[w] += p;
     }
   float t = 0.0f;
-  for (int w = 0; w < kTileW; ++w) t += acc[w];
+  for (int w = 0; w < kLaneW; ++w) t += acc[w];
   for (; j < n; ++j) {
     const float x = s[j];
     const float p = x == -INFINITY ? 0.0f : vm_exp(x - m);
@@ -356,15 +381,15 @@ static void sdpa_backward_head_k(const SdpaArgs& a, int64_t bh, float* ws) noexc
   std::memset(dk, 0, size_t(S * E) * sizeof(float));
   std::memset(dv, 0, size_t(S * Ev) * sizeof(float));
   for (int64_t i = 0; i < L; ++i) {
-    float acc[kTileW];
-    for (int w = 0; w < kTileW; ++w) acc[w] = 0.0f;
+    float acc[kLaneW];
+    for (int w = 0; w < kLaneW; ++w) acc[w] = 0.0f;
     const float* o = out + i * Ev;
     const float* g = dout + i * Ev;
     int64_t e = 0;
-    for (; e + kTileW <= Ev; e += kTileW)
-      for (int w = 0; w < kTileW; ++w) acc[w] = tf_fma(o[e + w], g[e + w], acc[w]);
+    for (; e + kLaneW <= Ev; e += kLaneW)
+      for (int w = 0; w < kLaneW; ++w) acc[w] = tf_fma(o[e + w], g[e + w], acc[w]);
     float s = 0.0f;
-    for (int w = 0; w < kTileW; ++w) s += acc[w];
+    for (int w = 0; w < kLaneW; ++w) s += acc[w];
     for (; e < Ev; ++e) s = tf_fma(o[e], g[e], s);
     D[i] = s;
   }

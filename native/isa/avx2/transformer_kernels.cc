@@ -4,10 +4,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <immintrin.h>
 
 #include "transformer.h"
 
-#define TF_TILE_R 4  // 4 rows × 16 columns: 8 ymm accumulators
+#define TF_TILE_R 4  // 4 rows × 2 ymm: 8 accumulators
+#define TF_VW 8
+#define TF_NV 2
 
 namespace ng {
 namespace avx2 {

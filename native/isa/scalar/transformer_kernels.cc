@@ -6,7 +6,9 @@
 
 #include "transformer.h"
 
-#define TF_TILE_R 4
+#define TF_TILE_R 4  // 4 rows × 2 SSE2 registers
+#define TF_VW 4
+#define TF_NV 2
 
 namespace ng {
 namespace scalar {
