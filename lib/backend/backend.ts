@@ -31,6 +31,31 @@ export type CompareOpCode = (typeof CompareOp)[keyof typeof CompareOp];
 export const LogicalOp = { and: 0, or: 1, xor: 2 } as const;
 export type LogicalOpCode = (typeof LogicalOp)[keyof typeof LogicalOp];
 
+/**
+ * Point-wise losses l(p, t) of pointwiseLoss / pointwiseLossBackward (PyTorch's formulas and clamps),
+ * with d = p − t. Codes never change meaning.
+ */
+export const LossOp = {
+  /** d²; ∂p = 2d, ∂t = −2d */
+  mse: 0,
+  /** |d|; ∂p = sign(d) (0 at 0), ∂t = −∂p */
+  l1: 1,
+  /** ½d² for |d| ≤ delta, delta·(|d| − ½delta) beyond; ∂p = d, or delta·sign(d) beyond; ∂t = −∂p */
+  huber: 2,
+  /**
+   * −(t·lp + (1 − t)·l1p) with lp = max(log p, −100), l1p = max(log(1 − p), −100);
+   * ∂p = (p − t) / max(p·(1 − p), 1e-12), ∂t = l1p − lp
+   */
+  bce: 3,
+  /** p is a logit x: max(x, 0) − x·t + log(1 + e^−|x|); ∂x = σ(x) − t, ∂t = −x */
+  bceWithLogits: 4,
+} as const;
+export type LossOpCode = (typeof LossOp)[keyof typeof LossOp];
+
+/** How pointwiseLoss reduces: element-wise values, their sum, or their mean. */
+export const LossReduction = { none: 0, sum: 1, mean: 2 } as const;
+export type LossReductionCode = (typeof LossReduction)[keyof typeof LossReduction];
+
 export interface Backend {
   readonly name: string;
 
@@ -175,6 +200,54 @@ export interface Backend {
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
   ): void;
 
+  // ---- losses, dropout, index checks (lib/nn; js reference: lib/backend/js/nn.ts) ----
+
+  /**
+   * Point-wise loss over n elements (see LossOp; delta is huber's, ignored by the others).
+   * LossReduction.none: out[i] = l(pred[i], target[i]) for i < n. sum / mean: out[0] = Σ_i l(pred[i], target[i])
+   * (divided by n for mean) accumulated in float64 and rounded once; n = 0 gives 0 (sum) or NaN (mean).
+   */
+  pointwiseLoss(
+    op: LossOpCode, pred: Float32Array, target: Float32Array, out: Float32Array, n: number, delta: number,
+    reduction: LossReductionCode,
+  ): void;
+
+  /**
+   * Gradients of pointwiseLoss; each non-null output is overwritten for i < n:
+   * dpred[i] = scale · dout[i·doutStride] · ∂l/∂p, dtarget[i] = scale · dout[i·doutStride] · ∂l/∂t.
+   * doutStride is 1 (reduction 'none': one upstream gradient per element) or 0 (one for all).
+   */
+  pointwiseLossBackward(
+    op: LossOpCode, pred: Float32Array, target: Float32Array, dout: Float32Array, doutStride: number,
+    dpred: Float32Array | null, dtarget: Float32Array | null, n: number, delta: number, scale: number,
+  ): void;
+
+  /** losses[r] = −logProbs[r·classes + labels[r]] for r < rows. Labels are validated by the caller. */
+  nllLoss(logProbs: Float32Array, labels: Int32Array, losses: Float32Array, rows: number, classes: number): void;
+
+  /**
+   * Gradient of nllLoss: dx [rows, classes] is overwritten with zeros except
+   * dx[r·classes + labels[r]] = −scale · dlosses[r·dlossesStride] (dlossesStride 1, or 0: one for all rows).
+   */
+  nllLossBackward(
+    dlosses: Float32Array, dlossesStride: number, labels: Int32Array, dx: Float32Array, rows: number, classes: number,
+    scale: number,
+  ): void;
+
+  /**
+   * Inverted dropout with a counter-based mask: out[i] = x[i] · (keep(offset + i) ? 1/(1 − p) : 0) for i < n,
+   * the factor rounded to float32 (so NaN·0 stays NaN, as PyTorch's x·mask). keep(c) is decided by a keyed
+   * hash of the 32-bit counter c = (offset + i) mod 2³², the same on every backend and thread count:
+   *   mix(x) = lowbias32: x ^= x>>>16; x *= 0x21f0aaad; x ^= x>>>15; x *= 0x735a2d97; x ^= x>>>15
+   *   bits = mix(mix(c·0x9e3779b9 + seed0) ^ seed1);  keep = (bits >>> 8) ≥ ceil(p · 2²⁴)
+   * so p = 0 keeps everything and p = 1 nothing. seed0, seed1, offset are integers in [0, 2³²); out may be x.
+   * The backward of dropout is the same call on the gradient with the same seeds.
+   */
+  dropout(x: Float32Array, out: Float32Array, n: number, p: number, seed0: number, seed1: number, offset: number): void;
+
+  /** The first i < n with idx[i] outside [0, limit), or −1 when every index is in range. */
+  indexCheck(idx: Int32Array, n: number, limit: number): number;
+
   // ---- convolution, pooling, batch norm (NCHW float32; see Conv2dGeometry) ----
 
   /**
@@ -307,7 +380,6 @@ export interface SdpaGeometry {
   readonly vStrides: readonly [number, number, number];
   readonly maskStrides: readonly [number, number, number, number] | null;
 }
-
 
 /**
  * Geometry of a conv2d / pooling call on NCHW data. outH = ⌊(h + 2·padH − dilationH·(kH − 1) − 1) / strideH⌋ + 1

@@ -2,32 +2,45 @@
 import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
+import { emptyF32, zerosF32 } from '../util/alloc.js';
+import { indexData } from './indices.js';
 import { normal_ } from './init.js';
 import { Module, Parameter } from './module.js';
 
-/** Indices as an Int32Array plus their shape; each must be an integer in [0, n) (else RangeError). */
+/**
+ * Indices as an owned Int32Array plus their shape: an int32 (or float32/bool) tensor, an Int32Array or a
+ * number[]; each must be an integer in [0, n) (else a RangeError naming `who`). Validated by the backend.
+ */
 export function toIndices(idx: Int32Array | readonly number[] | Tensor, n: number, who: string): { ids: Int32Array; shape: number[] } {
-  let src: ArrayLike<number>;
   let shape: number[];
-  if (idx instanceof Tensor) {
-    src = idx.data;
-    shape = [...idx.shape];
-  } else if (idx instanceof Int32Array || Array.isArray(idx)) {
-    src = idx;
-    shape = [idx.length];
-  } else {
-    throw new TypeError(`${who}: indices must be an Int32Array, a number[] or a Tensor`);
-  }
-  // always a copy: the backward rule must not see later changes to the caller's array
-  const ids = new Int32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i];
-    if (!Number.isInteger(v) || v < 0 || v >= n) {
-      throw new RangeError(`${who}: index ${v} at position ${i} is out of range for ${n} embeddings`);
-    }
-    ids[i] = v;
-  }
+  if (idx instanceof Tensor) shape = [...idx.shape];
+  else if (idx instanceof Int32Array || Array.isArray(idx)) shape = [idx.length];
+  else throw new TypeError(`${who}: indices must be an Int32Array, a number[] or a Tensor`);
+  const ids = indexData(idx, n, { range: (v, i) => `${who}: index ${v} at position ${i} is out of range for ${n} embeddings` });
   return { ids, shape };
+}
+
+/**
+ * Rows of `weight` [n, d] for each index (torch.nn.functional.embedding): output [...indices.shape, d].
+ * Backward scatter-adds the output gradient into weight's rows (duplicates add up in order).
+ */
+export function embedding(indices: Int32Array | readonly number[] | Tensor, weight: Tensor, who = 'embedding'): Tensor {
+  if (!(weight instanceof Tensor) || weight.ndim !== 2 || weight.dtype !== 'float32') {
+    throw new TypeError(`${who}: weight must be a 2-D float32 tensor [numEmbeddings, embeddingDim]`);
+  }
+  const [num, d] = weight.shape;
+  const { ids, shape } = toIndices(indices, num, who);
+  const rows = ids.length;
+  const out = new Tensor(emptyF32(rows * d), [...shape, d]);
+  if (rows > 0 && d > 0) current.gatherRows(weight.data, ids, out.data, rows, d);
+  if (needsGrad1(weight)) {
+    record(out, [weight], (g) => {
+      const dw = zerosF32(weight.size);
+      if (rows > 0 && d > 0) current.scatterAddRows(g, ids, dw, rows, d);
+      accumulate(weight, dw, true);
+    }, []);
+  }
+  return out;
 }
 
 export class Embedding extends Module {
@@ -49,20 +62,7 @@ export class Embedding extends Module {
 
   /** Rows of the table for each index: output shape [...indices.shape, embeddingDim]. */
   forward(indices: Int32Array | readonly number[] | Tensor): Tensor {
-    const { ids, shape } = toIndices(indices, this.numEmbeddings, 'Embedding');
-    const d = this.embeddingDim;
-    const rows = ids.length;
-    const out = new Tensor(new Float32Array(rows * d), [...shape, d]);
-    const w = this.weight;
-    if (rows > 0) current.gatherRows(w.data, ids, out.data, rows, d);
-    if (needsGrad1(w)) {
-      record(out, [w], (g) => {
-        const dw = new Float32Array(w.size);
-        if (rows > 0) current.scatterAddRows(g, ids, dw, rows, d);
-        accumulate(w, dw, true);
-      });
-    }
-    return out;
+    return embedding(indices, this.weight, 'Embedding');
   }
 
   protected override extraRepr(): string {

@@ -1,13 +1,18 @@
 /**
  * Losses (torch.nn.functional), exported as `ng.nn.functional` and `ng.F`. Each takes
- * `{reduction: 'mean' | 'sum' | 'none'}` (default 'mean'). The element-wise losses compute value and
- * gradient in one float64 pass each (PyTorch's formulas, incl. its clamps); crossEntropy runs the
- * backend's fused softmax + cross-entropy kernel, which yields the loss and the gradient together.
+ * `{reduction: 'mean' | 'sum' | 'none'}` (default 'mean'). Everything computes through the backend:
+ * the element-wise losses run the pointwiseLoss kernel family (value, or its float64 sum, in one pass;
+ * the backward pass recomputes ∂l/∂p and ∂l/∂t from the saved inputs in one more, PyTorch's formulas and
+ * clamps — see LossOp), crossEntropy the fused softmax + cross-entropy kernel, nllLoss its pick/scatter
+ * kernels. Also the functional forms `dropout` and `embedding`.
  */
+import { BinaryOp, LossOp, LossReduction, ReduceOp, UnaryOp, type LossOpCode } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { accumulate, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
+import { emptyF32 } from '../util/alloc.js';
 import { fmtShape, shapesEqual } from '../util/shape.js';
+import { indexData } from './indices.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -38,61 +43,54 @@ function targetTensor(target: Target, pred: Tensor, who: string): Tensor {
   return new Tensor(Float32Array.from(target), pred.shape);
 }
 
-/**
- * A point-wise loss l(p, t) with ∂l/∂p and ∂l/∂t given by `f`, which writes [value, dp, dt] to r.
- */
-function pointwise(
-  who: string, pred: Tensor, target: Target, o: LossOptions | undefined,
-  f: (p: number, t: number, r: Float64Array) => void,
-): Tensor {
+/** A tensor's elements as a contiguous Float32Array (int32/bool data cast by the backend). */
+function floatData(t: Tensor): Float32Array {
+  const d = t.data;
+  if (t.dtype === 'float32') return d;
+  const f = new Float32Array(t.size);
+  if (t.size > 0) current.cast(d, f, t.size);
+  return f;
+}
+
+/** Σ of a Float32Array through the backend (0 for an empty one). */
+function sumOf(x: Float32Array, n: number): number {
+  if (n === 0) return 0;
+  const s = new Float32Array(1);
+  current.reduce(ReduceOp.sum, x, s, 1, n, 1);
+  return s[0];
+}
+
+/** A point-wise loss l(p, t) of the backend's pointwiseLoss family (see LossOp), with its backward rule. */
+function pointwise(who: string, op: LossOpCode, pred: Tensor, target: Target, o: LossOptions | undefined, delta = 0): Tensor {
   if (!(pred instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor`);
   const red = reductionOf(o, who);
   const tgt = targetTensor(target, pred, who);
   const n = pred.size;
-  const P = pred.data;
-  const T = tgt.data;
-  const grad = isGradEnabled() && (pred.requiresGrad || tgt.requiresGrad);
-  const dp = grad && pred.requiresGrad ? new Float32Array(n) : null;
-  const dt = grad && tgt.requiresGrad ? new Float32Array(n) : null;
-  const vals = red === 'none' ? new Float32Array(n) : null;
-  const r = new Float64Array(3);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    f(P[i], T[i], r);
-    if (vals) vals[i] = r[0];
-    else total += r[0];
-    if (dp) dp[i] = r[1];
-    if (dt) dt[i] = r[2];
-  }
-  const out = vals ? new Tensor(vals, pred.shape) : new Tensor(new Float32Array([red === 'mean' ? total / n : total]), []);
-  if (!grad) return out;
+  const P = floatData(pred);
+  const T = floatData(tgt);
+  const out = red === 'none' ? new Tensor(emptyF32(n), pred.shape) : new Tensor(new Float32Array(1), []);
+  current.pointwiseLoss(op, P, T, out.data, n, delta, LossReduction[red]);
+  const gp = pred.requiresGrad;
+  const gt = tgt.requiresGrad;
+  if (!(isGradEnabled() && (gp || gt))) return out;
   const scale = red === 'mean' ? 1 / n : 1;
   return record(out, [pred, tgt], (g) => {
-    for (const [t, d] of [[pred, dp], [tgt, dt]] as const) {
-      if (d === null) continue;
-      const dx = new Float32Array(n);
-      if (red === 'none') for (let i = 0; i < n; i++) dx[i] = d[i] * g[i];
-      else { const s = g[0] * scale; for (let i = 0; i < n; i++) dx[i] = d[i] * s; }
-      accumulate(t, dx, true);
-    }
-  });
+    const dp = gp ? emptyF32(n) : null;
+    const dt = gt ? emptyF32(n) : null;
+    if (n > 0) current.pointwiseLossBackward(op, P, T, g, red === 'none' ? 1 : 0, dp, dt, n, delta, scale);
+    if (dp) accumulate(pred, dp, true);
+    if (dt) accumulate(tgt, dt, true);
+  }, [pred, tgt]);
 }
 
 /** Mean squared error (p − t)². */
 export function mseLoss(pred: Tensor, target: Target, o?: LossOptions): Tensor {
-  return pointwise('mseLoss', pred, target, o, (p, t, r) => {
-    const d = p - t;
-    r[0] = d * d; r[1] = 2 * d; r[2] = -2 * d;
-  });
+  return pointwise('mseLoss', LossOp.mse, pred, target, o);
 }
 
 /** Mean absolute error |p − t| (gradient sign(p − t), 0 at 0). */
 export function l1Loss(pred: Tensor, target: Target, o?: LossOptions): Tensor {
-  return pointwise('l1Loss', pred, target, o, (p, t, r) => {
-    const d = p - t;
-    const s = d > 0 ? 1 : d < 0 ? -1 : 0;
-    r[0] = Math.abs(d); r[1] = s; r[2] = -s;
-  });
+  return pointwise('l1Loss', LossOp.l1, pred, target, o);
 }
 
 /**
@@ -105,30 +103,29 @@ export function huberLoss(pred: Tensor, target: Target, delta: number | (LossOpt
     delta = delta.delta ?? 1;
   }
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
-  return pointwise('huberLoss', pred, target, o, (p, t, r) => {
-    const d = p - t;
-    const a = Math.abs(d);
-    if (a <= delta) { r[0] = 0.5 * d * d; r[1] = d; } else { r[0] = delta * (a - 0.5 * delta); r[1] = d > 0 ? delta : -delta; }
-    r[2] = -r[1];
-  });
+  // the kernel takes a finite delta: an infinite one (plain ½d²) is the largest double, which agrees
+  return pointwise('huberLoss', LossOp.huber, pred, target, o, Math.min(delta, Number.MAX_VALUE));
 }
 
 /**
  * −(t·log p + (1 − t)·log(1 − p)) with each log clamped to ≥ −100 (PyTorch), for probabilities p in
- * [0, 1]. Gradient (PyTorch's): (p − t) / max(p·(1 − p), 1e-12).
+ * [0, 1] (else RangeError). Gradient (PyTorch's): (p − t) / max(p·(1 − p), 1e-12).
  */
 export function binaryCrossEntropy(prob: Tensor, target: Target, o?: LossOptions): Tensor {
-  const d = prob.data;
-  for (let i = 0; i < d.length; i++) {
-    if (!(d[i] >= 0 && d[i] <= 1)) throw new RangeError(`binaryCrossEntropy: input ${d[i]} at index ${i} is not a probability in [0, 1]`);
+  if (prob instanceof Tensor && prob.size > 0) {
+    // range check through two backend reductions (NaN propagates through max, so it fails too)
+    const d = floatData(prob);
+    const lo = new Float32Array(1);
+    const hi = new Float32Array(1);
+    current.reduce(ReduceOp.min, d, lo, 1, d.length, 1);
+    current.reduce(ReduceOp.max, d, hi, 1, d.length, 1);
+    if (!(lo[0] >= 0 && hi[0] <= 1)) {
+      // error path only: name the first offending element
+      const i = d.findIndex((v) => !(v >= 0 && v <= 1));
+      throw new RangeError(`binaryCrossEntropy: input ${d[i]} at index ${i} is not a probability in [0, 1]`);
+    }
   }
-  return pointwise('binaryCrossEntropy', prob, target, o, (p, t, r) => {
-    const lp = Math.max(Math.log(p), -100);
-    const l1p = Math.max(Math.log(1 - p), -100);
-    r[0] = -(t * lp + (1 - t) * l1p);
-    r[1] = (p - t) / Math.max(p * (1 - p), 1e-12);
-    r[2] = l1p - lp;
-  });
+  return pointwise('binaryCrossEntropy', LossOp.bce, prob, target, o);
 }
 
 /**
@@ -136,34 +133,35 @@ export function binaryCrossEntropy(prob: Tensor, target: Target, o?: LossOptions
  * Gradient σ(x) − t.
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: Target, o?: LossOptions): Tensor {
-  return pointwise('binaryCrossEntropyWithLogits', logits, target, o, (x, t, r) => {
-    r[0] = Math.max(x, 0) - x * t + Math.log1p(Math.exp(-Math.abs(x)));
-    const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-    r[1] = s - t;
-    r[2] = -x;
+  return pointwise('binaryCrossEntropyWithLogits', LossOp.bceWithLogits, logits, target, o);
+}
+
+/**
+ * Class labels for `rows` rows of `classes` classes as an owned Int32Array: an int32 (or float32/bool)
+ * tensor, an Int32Array, a number[] or another typed array; validated through the backend (RangeError
+ * naming label, index and class count).
+ */
+export function toLabels(labels: Int32Array | readonly number[] | Tensor, rows: number, classes: number, who: string): Int32Array {
+  if (labels instanceof Tensor) {
+    if (labels.ndim > 1) throw new Error(`${who}: labels must be 1-D, got shape ${fmtShape(labels.shape)}`);
+  } else if (!(Array.isArray(labels) || ArrayBuffer.isView(labels)) || labels instanceof DataView) {
+    throw new TypeError(`${who}: labels must be an Int32Array, a number[] or a Tensor of class indices`);
+  }
+  const count = labels instanceof Tensor ? labels.size : (labels as ArrayLike<number>).length;
+  if (count !== rows) throw new Error(`${who}: ${rows} rows of logits but ${count} labels`);
+  return indexData(labels as Tensor | ArrayLike<number>, classes, {
+    range: (v, i) => `${who}: label ${v} at index ${i} is out of range for ${classes} classes`,
+    notInteger: (v, i) => `${who}: label ${v} at index ${i} is not an integer class index (${classes} classes)`,
   });
 }
 
-/** Class labels for `rows` rows of `classes` classes, validated (RangeError naming label, index and class count). */
-export function toLabels(labels: Int32Array | readonly number[] | Tensor, rows: number, classes: number, who: string): Int32Array {
-  let src: ArrayLike<number>;
-  if (labels instanceof Tensor) {
-    if (labels.ndim > 1) throw new Error(`${who}: labels must be 1-D, got shape ${fmtShape(labels.shape)}`);
-    src = labels.data;
-  } else if (labels instanceof Int32Array || Array.isArray(labels) || ArrayBuffer.isView(labels)) {
-    src = labels as ArrayLike<number>;
-  } else {
-    throw new TypeError(`${who}: labels must be an Int32Array, a number[] or a Tensor of class indices`);
-  }
-  if (src.length !== rows) throw new Error(`${who}: ${rows} rows of logits but ${src.length} labels`);
-  const out = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const v = src[i];
-    if (!Number.isInteger(v)) throw new RangeError(`${who}: label ${v} at index ${i} is not an integer class index (${classes} classes)`);
-    if (v < 0 || v >= classes) throw new RangeError(`${who}: label ${v} at index ${i} is out of range for ${classes} classes`);
-    out[i] = v;
-  }
-  return out;
+/** dx = d · g for the gradient g of a loss over rows: one factor (g[0]) or one per row (g[r], 'none'). */
+function scaleRows(d: Float32Array, g: Float32Array, perRow: boolean, rows: number, classes: number): Float32Array {
+  const dx = emptyF32(d.length);
+  if (d.length === 0) return dx;
+  if (perRow) current.binary(BinaryOp.mul, d, [classes, 1], g, [1, 0], dx, [rows, classes]);
+  else current.unary(UnaryOp.scale, d, dx, d.length, g[0]);
+  return dx;
 }
 
 /**
@@ -181,56 +179,50 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
   const lab = toLabels(labels, rows, classes, who);
   const losses = new Float32Array(rows);
   const grad = isGradEnabled() && logits.requiresGrad;
-  const dl = grad ? new Float32Array(logits.size) : null;
+  const dl = grad ? emptyF32(logits.size) : null;
   const scale = red === 'mean' ? 1 / rows : 1;
-  if (rows > 0) current.softmaxCrossEntropy(logits.data, lab, losses, dl, rows, classes, scale);
+  if (rows > 0) current.softmaxCrossEntropy(floatData(logits), lab, losses, dl, rows, classes, scale);
   let out: Tensor;
   if (red === 'none') out = new Tensor(losses, logits.ndim === 2 ? [rows] : []);
   else {
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += losses[i];
+    const s = sumOf(losses, rows);
     out = new Tensor(new Float32Array([red === 'mean' ? (rows > 0 ? s / rows : NaN) : s]), []);
   }
   if (!grad) return out;
   return record(out, [logits], (g) => {
     const d = dl!;
-    if (red !== 'none' || logits.ndim === 1) {
-      if (g[0] === 1) { accumulate(logits, d, false); return; }
-      const dx = new Float32Array(d.length);
-      const s = g[0];
-      for (let i = 0; i < d.length; i++) dx[i] = d[i] * s;
-      accumulate(logits, dx, true);
-      return;
-    }
-    const dx = new Float32Array(d.length);
-    for (let r = 0; r < rows; r++) {
-      const s = g[r];
-      const base = r * classes;
-      for (let j = 0; j < classes; j++) dx[base + j] = d[base + j] * s;
-    }
-    accumulate(logits, dx, true);
+    const perRow = red === 'none' && logits.ndim === 2;
+    if (!perRow && g[0] === 1) { accumulate(logits, d, false); return; }
+    accumulate(logits, scaleRows(d, g, perRow, rows, classes), true);
   });
 }
 
 /** Negative log-likelihood of log-probabilities [N, C] (e.g. from logSoftmax) against class indices. */
 export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[] | Tensor, o?: LossOptions): Tensor {
   const who = 'nllLoss';
+  if (!(logProbs instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor`);
   const red = reductionOf(o, who);
   if (logProbs.ndim !== 2) throw new Error(`${who}: input must be [N, C], got shape ${fmtShape(logProbs.shape)}`);
   const [rows, classes] = logProbs.shape;
   const lab = toLabels(labels, rows, classes, who);
   const losses = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) losses[r] = -logProbs.data[r * classes + lab[r]];
-  let s = 0;
-  for (let r = 0; r < rows; r++) s += losses[r];
-  const out = red === 'none' ? new Tensor(losses, [rows]) : new Tensor(new Float32Array([red === 'mean' ? s / rows : s]), []);
+  if (rows > 0) current.nllLoss(floatData(logProbs), lab, losses, rows, classes);
+  let out: Tensor;
+  if (red === 'none') out = new Tensor(losses, [rows]);
+  else {
+    const s = sumOf(losses, rows);
+    out = new Tensor(new Float32Array([red === 'mean' ? s / rows : s]), []);
+  }
   if (!(isGradEnabled() && logProbs.requiresGrad)) return out;
   return record(out, [logProbs], (g) => {
-    const dx = new Float32Array(logProbs.size);
-    for (let r = 0; r < rows; r++) dx[r * classes + lab[r]] = -(red === 'none' ? g[r] : red === 'mean' ? g[0] / rows : g[0]);
+    const dx = emptyF32(logProbs.size);
+    const perRow = red === 'none';
+    if (logProbs.size > 0) current.nllLossBackward(g, perRow ? 1 : 0, lab, dx, rows, classes, red === 'mean' ? 1 / rows : 1);
     accumulate(logProbs, dx, true);
-  });
+  }, []);
 }
 
+export { dropout } from './dropout.js';
+export { embedding } from './embedding.js';
 export { linear } from './fused-linear.js';
 export { gelu, leakyRelu, logSoftmax, relu, sigmoid, softmax, tanh } from '../ops/index.js';

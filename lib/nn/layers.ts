@@ -1,10 +1,7 @@
 /** The basic layers: Linear, Sequential, activations, Dropout, Flatten, Identity. */
-import { BinaryOp } from '../backend/backend.js';
-import { current } from '../backend/registry.js';
-import { accumulate, needsGrad1, record } from '../autograd.js';
-import { defaultGenerator } from '../random.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { flatten, gelu, leakyRelu, relu, sigmoid, softmax, tanh } from '../ops/index.js';
+import { dropout } from './dropout.js';
 import { linear, type LinearActivation } from './fused-linear.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
@@ -217,7 +214,8 @@ export class Flatten extends Module {
 
 /**
  * Zeroes each element with probability p during training and scales the rest by 1/(1−p) (inverted
- * dropout), so eval mode is the identity. The mask comes from the library's seeded generator.
+ * dropout), so eval mode is the identity: F.dropout, whose counter-based mask is keyed from the library's
+ * seeded generator.
  */
 export class Dropout extends Module {
   readonly p: number;
@@ -228,24 +226,7 @@ export class Dropout extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
-    const n = x.size;
-    const mask = new Float32Array(n);
-    if (this.p < 1) {
-      const keep = 1 / (1 - this.p);
-      const p = this.p;
-      for (let i = 0; i < n; i++) mask[i] = defaultGenerator.uniform() < p ? 0 : keep;
-    }
-    const out = new Tensor(new Float32Array(n), x.shape);
-    if (n > 0) current.binary(BinaryOp.mul, x.data, [1], mask, [1], out.data, [n]);
-    if (needsGrad1(x)) {
-      record(out, [x], (g) => {
-        const dx = new Float32Array(n);
-        if (n > 0) current.binary(BinaryOp.mul, g, [1], mask, [1], dx, [n]);
-        accumulate(x, dx, true);
-      });
-    }
-    return out;
+    return dropout(x, this.p, this.training);
   }
 
   protected override extraRepr(): string {

@@ -1,5 +1,7 @@
 /** Training metrics: counts of correct predictions per batch (fit and evaluate average them by samples). */
+import { noGrad } from '../autograd.js';
 import { Tensor } from '../tensor.js';
+import { argmax, eq, ge, reshape, sum } from '../ops/index.js';
 import type { Labels } from '../data/dataset.js';
 import { fmtShape } from '../util/shape.js';
 
@@ -7,40 +9,29 @@ export type MetricName = 'accuracy';
 
 /**
  * Number of correct predictions in a batch. With integer labels, or one-hot/probability targets
- * [N, C>1], the prediction is the argmax over the last dim (first maximum); with a single output per
- * sample ([N] or [N, 1]) it is a binary decision at 0.5 against targets thresholded at 0.5.
+ * [N, C>1], the prediction is the argmax over the last dim (first maximum; NaN counts as the maximum,
+ * as torch.argmax); with a single output per sample ([N] or [N, 1]) it is a binary decision at 0.5
+ * against targets thresholded at 0.5. Computed with ops (argmax, ge, eq, sum), under noGrad.
  */
 export function correctCount(pred: Tensor, y: Labels): number {
   const rows = pred.ndim === 0 ? 1 : pred.shape[0];
   const C = rows > 0 ? pred.size / rows : 0;
-  const P = pred.data;
-  let correct = 0;
   if (y instanceof Int32Array || (y instanceof Tensor && y.size === rows && C > 1)) {
-    const lab = y instanceof Int32Array ? y : y.data;
-    if (lab.length !== rows) throw new Error(`accuracy: ${rows} predictions but ${lab.length} labels`);
-    for (let r = 0; r < rows; r++) {
-      let best = 0;
-      for (let j = 1; j < C; j++) if (P[r * C + j] > P[r * C + best]) best = j;
-      if (best === lab[r]) correct++;
-    }
-    return correct;
+    const n = y instanceof Int32Array ? y.length : y.size;
+    if (n !== rows) throw new Error(`accuracy: ${rows} predictions but ${n} labels`);
+    if (rows === 0) return 0;
+    return noGrad(() => {
+      const lab = y instanceof Int32Array ? new Tensor(y, [rows]) : reshape(y, [rows]);
+      const best = C > 0 ? argmax(reshape(pred, [rows, C]), 1) : new Tensor(new Int32Array(rows), [rows]);
+      return sum(eq(best, lab)).item();
+    });
   }
   if (y.size !== pred.size) throw new Error(`accuracy: prediction shape ${fmtShape(pred.shape)} and target shape ${fmtShape(y.shape)} differ`);
-  const T = y.data;
-  if (C === 1) {
-    for (let r = 0; r < rows; r++) if ((P[r] >= 0.5) === (T[r] >= 0.5)) correct++;
-    return correct;
-  }
-  for (let r = 0; r < rows; r++) {
-    let bp = 0;
-    let bt = 0;
-    for (let j = 1; j < C; j++) {
-      if (P[r * C + j] > P[r * C + bp]) bp = j;
-      if (T[r * C + j] > T[r * C + bt]) bt = j;
-    }
-    if (bp === bt) correct++;
-  }
-  return correct;
+  if (rows === 0) return 0;
+  return noGrad(() => {
+    if (C === 1) return sum(eq(ge(reshape(pred, [rows]), 0.5), ge(reshape(y, [rows]), 0.5))).item();
+    return sum(eq(argmax(reshape(pred, [rows, C]), 1), argmax(reshape(y, [rows, C]), 1))).item();
+  });
 }
 
 /** Fraction of correct predictions. */

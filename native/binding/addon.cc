@@ -54,6 +54,7 @@ class NodegradAddon : public Napi::Addon<NodegradAddon> {
     register_elementwise(env, exports);
     register_conv(env, exports);
     register_transformer(env, exports);
+    register_nn(env, exports);
   }
 };
 

@@ -417,6 +417,86 @@ const BINDING: FnSpec[] = [
       ['meta Ev too large for dv', (a) => set(a, 10, sdpaMeta({ 5: 4, 14: 4, 13: 16, 12: 32 }))],
     ],
   },
+  // lib/nn kernels (native/binding/bind_nn.cc)
+  {
+    fn: 'pointwiseLoss',
+    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: 4, valid: 2 }, { name: 'pred', kind: 'f32', valid: f(7) },
+      { name: 'target', kind: 'f32', valid: f(7) }, { name: 'out', kind: 'f32', valid: f(7) }, size('n', 7),
+      { name: 'delta', kind: 'num', valid: 1, finite: true }, { name: 'reduction', kind: 'int', lo: 0, hi: 2, valid: 0 }],
+    extra: [
+      ['sum into a 1-element out', (a) => set(set(a, 6, 1), 3, f(1)), 'ok'],
+      ['mean of n = 0', (a) => set(set(set(set(set(a, 6, 2), 4, 0), 1, f(0)), 2, f(0)), 3, f(1)), 'ok'],
+      ['none into a 1-element out', (a) => set(a, 3, f(1))],
+      ['bce of probabilities outside [0, 1]', (a) => set(set(a, 0, 3), 1, f(7, 7)), 'ok'],
+      ['NaN data (bce with logits)', (a) => set(set(a, 0, 4), 1, f(7, NaN)), 'ok'],
+      ['out is pred (in place)', (a) => { const b = f(7); return set(set(a, 1, b), 3, b); }, 'ok'],
+      ['n = 2^31-1 with sum', (a) => set(set(set(a, 6, 1), 3, f(1)), 4, MAX31)],
+    ],
+  },
+  {
+    fn: 'pointwiseLossBackward',
+    args: () => [{ name: 'op', kind: 'int', lo: 0, hi: 4, valid: 3 }, { name: 'pred', kind: 'f32', valid: f(5) },
+      { name: 'target', kind: 'f32', valid: f(5) }, { name: 'dout', kind: 'f32', valid: f(5) },
+      { name: 'doutStride', kind: 'int', lo: 0, hi: 1, valid: 1 }, { name: 'dpred', kind: 'f32', valid: f(5), nullable: true },
+      { name: 'dtarget', kind: 'f32', valid: f(5), nullable: true }, size('n', 5),
+      { name: 'delta', kind: 'num', valid: 1, finite: true }, { name: 'scale', kind: 'num', valid: 0.2, finite: true }],
+    extra: [
+      ['doutStride 0 with a 1-element dout', (a) => set(set(a, 4, 0), 3, f(1)), 'ok'],
+      ['doutStride 1 with a 1-element dout', (a) => set(a, 3, f(1))],
+      ['doutStride 0 with an empty dout', (a) => set(set(a, 4, 0), 3, f(0))],
+      ['both outputs null', (a) => set(set(a, 5, null), 6, null), 'ok'],
+      ['n = 0 with empty arrays', (a) => set(set(set(set(set(set(a, 7, 0), 1, f(0)), 2, f(0)), 3, f(0)), 5, f(0)), 6, f(0)), 'ok'],
+      ['dpred is dtarget', (a) => { const b = f(5); return set(set(a, 5, b), 6, b); }, 'ok'],
+    ],
+  },
+  {
+    fn: 'nllLoss',
+    args: () => [{ name: 'logProbs', kind: 'f32', valid: f(12) }, { name: 'labels', kind: 'i32', valid: Int32Array.from([0, 3, 2]) },
+      { name: 'losses', kind: 'f32', valid: f(3) }, size('rows', 3), size('classes', 4)],
+    extra: [
+      ['label = classes', (a) => set(a, 1, Int32Array.from([0, 4, 1]))],
+      ['label -1', (a) => set(a, 1, Int32Array.from([-1, 0, 1]))],
+      ['label -2^31', (a) => set(a, 1, Int32Array.from([0, -(2 ** 31), 1]))],
+      ['classes 0', (a) => set(a, 4, 0)],
+      ['rows*classes overflow', (a) => set(set(a, 3, MAX31), 4, MAX31)],
+    ],
+  },
+  {
+    fn: 'nllLossBackward',
+    args: () => [{ name: 'dlosses', kind: 'f32', valid: f(3) }, { name: 'dlossesStride', kind: 'int', lo: 0, hi: 1, valid: 1 },
+      { name: 'labels', kind: 'i32', valid: Int32Array.from([0, 3, 2]) }, { name: 'dx', kind: 'f32', valid: f(12) },
+      size('rows', 3), size('classes', 4), { name: 'scale', kind: 'num', valid: 1, finite: true }],
+    extra: [
+      ['label = classes', (a) => set(a, 2, Int32Array.from([0, 4, 1]))],
+      ['label -1', (a) => set(a, 2, Int32Array.from([-1, 0, 1]))],
+      ['stride 0 with one dloss', (a) => set(set(a, 1, 0), 0, f(1)), 'ok'],
+      ['stride 1 with one dloss', (a) => set(a, 0, f(1))],
+      ['rows 0 with empty arrays', (a) => set(set(set(set(a, 4, 0), 0, f(0)), 2, new Int32Array(0)), 3, f(0)), 'ok'],
+    ],
+  },
+  {
+    fn: 'dropout',
+    args: () => [{ name: 'x', kind: 'f32', valid: f(9) }, { name: 'out', kind: 'f32', valid: f(9) }, size('n', 9),
+      { name: 'p', kind: 'num', valid: 0.5, finite: true }, { name: 'seed0', kind: 'int', lo: 0, hi: 2 ** 32 - 1, valid: 7 },
+      { name: 'seed1', kind: 'int', lo: 0, hi: 2 ** 32 - 1, valid: 2 ** 32 - 1 },
+      { name: 'offset', kind: 'int', lo: 0, hi: 2 ** 32 - 1, valid: 2 ** 32 - 4 }],
+    extra: [
+      ['p = -0.1', (a) => set(a, 3, -0.1)],
+      ['p = 1.5', (a) => set(a, 3, 1.5)],
+      ['p = 0', (a) => set(a, 3, 0), 'ok'],
+      ['p = 1', (a) => set(a, 3, 1), 'ok'],
+      ['out is x (in place)', (a) => { const b = f(9); return set(set(a, 0, b), 1, b); }, 'ok'],
+      ['NaN data', (a) => set(a, 0, f(9, NaN)), 'ok'],
+    ],
+  },
+  {
+    fn: 'indexCheck',
+    args: () => [{ name: 'idx', kind: 'i32', valid: Int32Array.from([0, 4, 2, 1]) }, size('n', 4), size('limit', 5, false)],
+    extra: [
+      ['out-of-range indices are reported, not thrown', (a) => set(a, 0, Int32Array.from([0, -1, 9, 2 ** 31 - 1])), 'ok'],
+      ['limit 0', (a) => set(a, 2, 0), 'ok'],
+    ],
+  },
 ];
 
 function set(a: unknown[], i: number, v: unknown): unknown[] {
@@ -813,6 +893,23 @@ async function publicCases(): Promise<void> {
     rows.push(['Embedding forward index -1', 'Embedding', () => new nn.Embedding(5, 2).forward(Int32Array.from([-1]))]);
     rows.push(['Embedding forward index 0.5', 'Embedding', () => new nn.Embedding(5, 2).forward([0.5])]);
     rows.push(['Dropout(1.5)', 'Dropout', () => new nn.Dropout(1.5)], ['Dropout(NaN)', 'Dropout', () => new nn.Dropout(NaN)]);
+    if (F.dropout) {
+      rows.push(['F.dropout(p = 1.5)', 'dropout', () => F.dropout(t23(), 1.5)], ['F.dropout(p = NaN)', 'dropout', () => F.dropout(t23(), NaN)]);
+      rows.push(['F.dropout(not a tensor)', 'dropout', () => F.dropout([1, 2], 0.5)]);
+      rows.push(['F.dropout(int32 tensor)', 'dropout', () => F.dropout(ng.tensor([1, 2], { dtype: 'int32' }), 0.5)]);
+      rows.push(['F.dropout(training = 1)', 'dropout', () => F.dropout(t23(), 0.5, 1)]);
+      rows.push(['F.dropout(p = 1) + backward', 'dropout', () => F.dropout(ng.tensor([1, 2], { requiresGrad: true }), 1).sum().backward(), 'ok']);
+    }
+    rows.push(['Embedding forward int32 tensor index = num', 'Embedding', () => new nn.Embedding(5, 2).forward(ng.tensor([0, 5], { dtype: 'int32' }))]);
+    rows.push(['Embedding forward float tensor index 1.5', 'Embedding', () => new nn.Embedding(5, 2).forward(ng.tensor([1.5]))]);
+    rows.push(['Embedding forward bool tensor', 'Embedding', () => new nn.Embedding(5, 2).forward(ng.tensor([true, false])), 'ok']);
+    if (F.embedding) {
+      rows.push(['F.embedding(1-D weight)', 'embedding', () => F.embedding([0], ng.zeros([3]))]);
+      rows.push(['F.embedding(index -1)', 'embedding', () => F.embedding(Int32Array.from([-1]), ng.zeros([3, 2]))]);
+    }
+    rows.push(['crossEntropy(int32 labels out of range)', 'crossEntropy', () => F.crossEntropy(logits(), ng.tensor([0, 1, 4], { dtype: 'int32' }))]);
+    rows.push(['nllLoss(int32 labels -1)', 'nllLoss', () => F.nllLoss(logits(), ng.tensor([0, -1, 2], { dtype: 'int32' }))]);
+    rows.push(['huberLoss(delta Infinity)', 'huberLoss', () => F.huberLoss(t23(), ng.zeros([2, 3]), Infinity), 'ok']);
     rows.push(['LayerNorm forward wrong shape', 'LayerNorm', () => new nn.LayerNorm(4).forward(t23())]);
     rows.push(['BatchNorm1d forward wrong channels', 'BatchNorm1d', () => new nn.BatchNorm1d(4).forward(t23())]);
     rows.push(['loadStateDict(wrong shape)', 'loadStateDict', () => new nn.Linear(3, 2).loadStateDict({ weight: ng.zeros([5, 5]), bias: ng.zeros([2]) })]);

@@ -13,6 +13,7 @@ import {
   maxPool2d, maxPool2dBackward,
 } from './conv.js';
 import { layerNorm, layerNormBackward, sdpa, sdpaBackward } from './attention.js';
+import { dropout, indexCheck, nllLoss, nllLossBackward, pointwiseLoss, pointwiseLossBackward } from './nn.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -57,5 +58,11 @@ export function createJsBackend(): Backend {
     layerNormBackward,
     sdpa,
     sdpaBackward,
+    pointwiseLoss,
+    pointwiseLossBackward,
+    nllLoss,
+    nllLossBackward,
+    dropout,
+    indexCheck,
   };
 }

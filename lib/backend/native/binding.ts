@@ -70,6 +70,20 @@ export interface NativeBinding {
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
   ): void;
 
+  // lib/nn kernels (native/binding/bind_nn.cc)
+  pointwiseLoss(op: number, pred: Float32Array, target: Float32Array, out: Float32Array, n: number, delta: number, reduction: number): void;
+  pointwiseLossBackward(
+    op: number, pred: Float32Array, target: Float32Array, dout: Float32Array, doutStride: number,
+    dpred: Float32Array | null, dtarget: Float32Array | null, n: number, delta: number, scale: number,
+  ): void;
+  nllLoss(logProbs: Float32Array, labels: Int32Array, losses: Float32Array, rows: number, classes: number): void;
+  nllLossBackward(
+    dlosses: Float32Array, dlossesStride: number, labels: Int32Array, dx: Float32Array, rows: number, classes: number, scale: number,
+  ): void;
+  dropout(x: Float32Array, out: Float32Array, n: number, p: number, seed0: number, seed1: number, offset: number): void;
+  /** the first position of idx[0..n) outside [0, limit), or -1 */
+  indexCheck(idx: Int32Array, n: number, limit: number): number;
+
   // Convolution / pooling geometry travels as plain integers (the binding recomputes outH/outW):
   // N, C, H, W[, outC], kH, kW, strideH, strideW, padH, padW, dilationH, dilationW.
   conv2d(
@@ -142,6 +156,7 @@ export const BINDING_FUNCTIONS = [
   'adamStep', 'sgdStep', 'rmspropStep', 'conv2d', 'conv2dBackward', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d',
   'avgPool2dBackward', 'batchNormStats', 'batchNormForward', 'batchNormBackward',
   'layerNorm', 'layerNormBackward', 'sdpa', 'sdpaBackward',
+  'pointwiseLoss', 'pointwiseLossBackward', 'nllLoss', 'nllLossBackward', 'dropout', 'indexCheck',
 ] as const satisfies readonly (keyof NativeBinding)[];
 
 type Unlisted = Exclude<keyof NativeBinding, (typeof BINDING_FUNCTIONS)[number]>;

@@ -18,6 +18,9 @@ import {
   smallAdam, smallBinary, smallCopy, smallGemm, smallReduce, smallRmsprop, smallSgd, smallSoftmax,
   smallSoftmaxBackward, smallSoftmaxCrossEntropy, smallUnary, smallUnaryBackward,
 } from './small.js';
+import {
+  smallDropout, smallIndexCheck, smallNllLoss, smallNllLossBackward, smallPointwiseLoss, smallPointwiseLossBackward,
+} from './small-nn.js';
 
 const MAX_RANK = 32;
 
@@ -158,6 +161,32 @@ export function createNativeBackend(b: NativeBinding, opts: NativeBackendOptions
       } else {
         b.rmspropStep(params, grads, sq, bufs, lr, alpha, eps, wd, momentum);
       }
+    },
+    pointwiseLoss(op, pred, target, out, n, delta, reduction) {
+      if (route && smallPointwiseLoss(op, pred, target, out, n, delta, reduction)) js!.pointwiseLoss(op, pred, target, out, n, delta, reduction);
+      else b.pointwiseLoss(op, pred, target, out, n, delta, reduction);
+    },
+    pointwiseLossBackward(op, pred, target, dout, ds, dpred, dtarget, n, delta, scale) {
+      if (route && smallPointwiseLossBackward(op, pred, target, dout, ds, dpred, dtarget, n, delta, scale)) {
+        js!.pointwiseLossBackward(op, pred, target, dout, ds, dpred, dtarget, n, delta, scale);
+      } else {
+        b.pointwiseLossBackward(op, pred, target, dout, ds, dpred, dtarget, n, delta, scale);
+      }
+    },
+    nllLoss(logProbs, labels, losses, rows, classes) {
+      if (route && smallNllLoss(logProbs, labels, losses, rows, classes)) js!.nllLoss(logProbs, labels, losses, rows, classes);
+      else b.nllLoss(logProbs, labels, losses, rows, classes);
+    },
+    nllLossBackward(dl, ds, labels, dx, rows, classes, scale) {
+      if (route && smallNllLossBackward(dl, ds, labels, dx, rows, classes, scale)) js!.nllLossBackward(dl, ds, labels, dx, rows, classes, scale);
+      else b.nllLossBackward(dl, ds, labels, dx, rows, classes, scale);
+    },
+    dropout(x, out, n, p, seed0, seed1, offset) {
+      if (route && smallDropout(x, out, n, p, seed0, seed1, offset)) js!.dropout(x, out, n, p, seed0, seed1, offset);
+      else b.dropout(x, out, n, p, seed0, seed1, offset);
+    },
+    indexCheck(idx, n, limit) {
+      return route && smallIndexCheck(idx, n, limit) ? js!.indexCheck(idx, n, limit) : b.indexCheck(idx, n, limit);
     },
     conv2d(out, x, w, bias, g) {
       b.conv2d(out, x, w, bias, g.n, g.c, g.h, g.w, g.outC, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW);
