@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
+import { BINARYOP_NAMES, REDUCEOP_NAMES } from '../../lib/backend/ops.gen.js';
 import { BinaryOp, Epilogue, ReduceOp, UnaryOp, type Backend } from '../../lib/backend/backend.js';
 import {
   backendByName, backends, getNumThreads, nativeBinding, setNumThreads, setSmallOpRouting, smallOpRouting,
@@ -315,13 +316,13 @@ d('native small-op routing', () => {
       ['unaryBackward dy too short', () => native.unaryBackward(UnaryOp.sigmoid, f(4), f(4), f(2), f(4), 4, 0)],
       ['binary a too short', () => native.binary(BinaryOp.add, f(5), [3, 1], f(6), [3, 1], f(6), [2, 3])],
       ['binary out too short', () => native.binary(BinaryOp.add, f(6), [3, 1], f(6), [3, 1], f(5), [2, 3])],
-      ['binary op 7', () => native.binary(7 as never, f(6), [3, 1], f(6), [3, 1], f(6), [2, 3])],
+      ['binary op past the table', () => native.binary(BINARYOP_NAMES.length as never, f(6), [3, 1], f(6), [3, 1], f(6), [2, 3])],
       ['binary negative stride', () => native.binary(BinaryOp.add, f(6), [3, -1], f(6), [3, 1], f(6), [2, 3])],
       ['binary negative dim', () => native.binary(BinaryOp.add, f(6), [1], f(6), [1], f(6), [-2])],
       ['binary b an Int32Array', () => native.binary(BinaryOp.add, f(6), [1], new Int32Array(6) as never, [1], f(6), [6])],
       ['reduce max over n = 0', () => native.reduce(ReduceOp.max, f(0), f(3), 1, 0, 3)],
       ['reduce x too short', () => native.reduce(ReduceOp.sum, f(11), f(3), 1, 4, 3)],
-      ['reduce op 7', () => native.reduce(7 as never, f(12), f(3), 1, 4, 3)],
+      ['reduce op past the table', () => native.reduce(REDUCEOP_NAMES.length as never, f(12), f(3), 1, 4, 3)],
       ['copy src too short', () => native.copy([2, 3], f(6), 1, [3, 1], f(6), 0, [3, 1], false)],
       ['copy dst offset -1', () => native.copy([2, 3], f(6), 0, [3, 1], f(7), -1, [3, 1], false)],
       ['copy accumulate 1', () => native.copy([2, 3], f(6), 0, [3, 1], f(6), 0, [3, 1], 1 as never)],
