@@ -11,8 +11,11 @@ import { current } from '../backend/registry.js';
 import { accumulate, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { emptyF32 } from '../util/alloc.js';
-import { fmtShape, shapesEqual } from '../util/shape.js';
+import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
 import { indexData } from './indices.js';
+import { checkOptions } from '../util/options.js';
+import { eq, logSoftmax, to } from '../ops/index.js';
+import { indexTargetLoss, probTargetLoss, type ClassLossSpec } from './class-losses.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -61,8 +64,9 @@ function sumOf(x: Float32Array, n: number): number {
 }
 
 /** A point-wise loss l(p, t) of the backend's pointwiseLoss family (see LossOp), with its backward rule. */
-function pointwise(who: string, op: LossOpCode, pred: Tensor, target: Target, o: LossOptions | undefined, delta = 0): Tensor {
+function pointwise(who: string, op: LossOpCode, pred: Tensor, target: Target, o: LossOptions | undefined, delta = 0, keys: readonly string[] = ['reduction']): Tensor {
   if (!(pred instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor`);
+  checkOptions(o, keys, who);
   const red = reductionOf(o, who);
   const tgt = targetTensor(target, pred, who);
   const n = pred.size;
@@ -104,7 +108,7 @@ export function huberLoss(pred: Tensor, target: Target, delta: number | (LossOpt
   }
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
   // the kernel takes a finite delta: an infinite one (plain ½d²) is the largest double, which agrees
-  return pointwise('huberLoss', LossOp.huber, pred, target, o, Math.min(delta, Number.MAX_VALUE));
+  return pointwise('huberLoss', LossOp.huber, pred, target, o, Math.min(delta, Number.MAX_VALUE), ['reduction', 'delta']);
 }
 
 /**
@@ -164,19 +168,72 @@ function scaleRows(d: Float32Array, g: Float32Array, perRow: boolean, rows: numb
   return dx;
 }
 
+export interface CrossEntropyOptions extends LossOptions {
+  /** targets equal to this class index contribute nothing, to the loss or to the mean's divisor (default −100) */
+  ignoreIndex?: number;
+  /** a rescaling weight per class, float32 [C] */
+  weight?: Tensor | null;
+  /** in [0, 1]: the target mixes the label (1 − ε) with the uniform distribution (ε) */
+  labelSmoothing?: number;
+}
+
+export type NllLossOptions = Omit<CrossEntropyOptions, 'labelSmoothing'>;
+
+const CE_KEYS = ['reduction', 'ignoreIndex', 'weight', 'labelSmoothing'] as const;
+const NLL_KEYS = ['reduction', 'ignoreIndex', 'weight'] as const;
+
+function classSpec(o: CrossEntropyOptions | undefined, who: string, keys: readonly string[]): ClassLossSpec {
+  checkOptions(o, keys, who);
+  const reduction = reductionOf(o, who);
+  const ignoreIndex = o?.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${who}: ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
+  const labelSmoothing = o?.labelSmoothing ?? 0;
+  if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+    throw new RangeError(`${who}: labelSmoothing must be in [0, 1], got ${String(labelSmoothing)}`);
+  }
+  const weight = o?.weight ?? null;
+  if (weight !== null && !(weight instanceof Tensor)) throw new TypeError(`${who}: weight must be a Tensor of class weights, got ${typeof weight}`);
+  return { who, reduction, ignoreIndex, weight, labelSmoothing };
+}
+
+/** The plain case the fused kernels cover: no weight, no smoothing, an ignoreIndex no valid label can equal. */
+function isPlain(s: ClassLossSpec): boolean {
+  return s.weight === null && s.labelSmoothing === 0 && s.ignoreIndex < 0;
+}
+
 /**
- * Cross-entropy of logits [N, C] (or [C] for one sample) against class indices: logsumexp(x) − x[label],
- * fused (log-softmax + NLL, loss and gradient in one backend pass).
+ * Cross-entropy of logits [N, C], [N, C, d1, ...] or [C] (one sample) — torch.nn.functional.cross_entropy.
+ * Targets are class indices (an int32 tensor of shape [N, d1, ...], an Int32Array or number[]) or class
+ * probabilities (a float32 tensor of the logits' shape). Options `{reduction, ignoreIndex = −100, weight,
+ * labelSmoothing}` with PyTorch's semantics (the weighted mean divides by Σ weight[target] of the
+ * non-ignored targets). The plain case — [N, C] or [C] logits, class indices, no weight or smoothing —
+ * runs the fused kernel (log-softmax + NLL, loss and gradient in one backend pass); everything else
+ * composes differentiable ops (./class-losses.ts).
  */
-export function crossEntropy(logits: Tensor, labels: Int32Array | readonly number[] | Tensor, o?: LossOptions): Tensor {
+export function crossEntropy(logits: Tensor, labels: Int32Array | readonly number[] | Tensor, o?: CrossEntropyOptions): Tensor {
   const who = 'crossEntropy';
   if (!(logits instanceof Tensor)) throw new TypeError(`${who}: logits must be a Tensor`);
-  const red = reductionOf(o, who);
-  if (logits.ndim !== 1 && logits.ndim !== 2) throw new Error(`${who}: logits must be [N, C] or [C], got shape ${fmtShape(logits.shape)}`);
+  const spec = classSpec(o, who, CE_KEYS);
+  const probs = labels instanceof Tensor && labels.dtype === 'float32' && logits.ndim >= 1 && shapesEqual(labels.shape, logits.shape);
+  if (probs) {
+    if (o?.ignoreIndex !== undefined && o.ignoreIndex !== -100) throw new TypeError(`${who}: ignoreIndex applies to class-index targets, not to probability targets`);
+    return probTargetLoss(logits, labels as Tensor, spec);
+  }
+  if (!isPlain(spec) || (logits.ndim !== 1 && logits.ndim !== 2)) {
+    return indexTargetLoss(logSoftmax(logits, logits.ndim === 1 ? 0 : 1), labels, spec, logits);
+  }
+  const red = spec.reduction;
   const rows = logits.ndim === 2 ? logits.shape[0] : 1;
   const classes = logits.shape[logits.ndim - 1];
   if (classes < 1) throw new Error(`${who}: logits ${fmtShape(logits.shape)} have no classes`);
-  const lab = toLabels(labels, rows, classes, who);
+  let lab: Int32Array;
+  try {
+    lab = toLabels(labels, rows, classes, who);
+  } catch (e) {
+    // a label equal to ignoreIndex (−100 by default) is out of range for the fused kernel: general path
+    if (e instanceof RangeError) return indexTargetLoss(logSoftmax(logits, logits.ndim === 1 ? 0 : 1), labels, spec, logits);
+    throw e;
+  }
   const losses = new Float32Array(rows);
   const grad = isGradEnabled() && logits.requiresGrad;
   const dl = grad ? emptyF32(logits.size) : null;
@@ -197,14 +254,25 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
   });
 }
 
-/** Negative log-likelihood of log-probabilities [N, C] (e.g. from logSoftmax) against class indices. */
-export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[] | Tensor, o?: LossOptions): Tensor {
+/**
+ * Negative log-likelihood of log-probabilities [N, C], [N, C, d1, ...] or [C] (e.g. from logSoftmax)
+ * against class indices — torch.nn.functional.nll_loss, with `{reduction, ignoreIndex = −100, weight}`.
+ * The plain [N, C] case runs the backend's pick/scatter kernels.
+ */
+export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[] | Tensor, o?: NllLossOptions): Tensor {
   const who = 'nllLoss';
   if (!(logProbs instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor`);
-  const red = reductionOf(o, who);
-  if (logProbs.ndim !== 2) throw new Error(`${who}: input must be [N, C], got shape ${fmtShape(logProbs.shape)}`);
+  const spec = classSpec(o, who, NLL_KEYS);
+  if (!isPlain(spec) || logProbs.ndim !== 2) return indexTargetLoss(logProbs, labels, spec, logProbs);
+  const red = spec.reduction;
   const [rows, classes] = logProbs.shape;
-  const lab = toLabels(labels, rows, classes, who);
+  let lab: Int32Array;
+  try {
+    lab = toLabels(labels, rows, classes, who);
+  } catch (e) {
+    if (e instanceof RangeError) return indexTargetLoss(logProbs, labels, spec, logProbs);
+    throw e;
+  }
   const losses = new Float32Array(rows);
   if (rows > 0) current.nllLoss(floatData(logProbs), lab, losses, rows, classes);
   let out: Tensor;
@@ -226,3 +294,41 @@ export { dropout } from './dropout.js';
 export { embedding } from './embedding.js';
 export { linear } from './fused-linear.js';
 export { gelu, leakyRelu, logSoftmax, relu, sigmoid, softmax, tanh } from '../ops/index.js';
+export { softplus, silu, mish, elu, selu, hardtanh, logsigmoid } from '../ops/math.js';
+
+/**
+ * One-hot encoding (torch.nn.functional.one_hot): int32 [...indices.shape, numClasses] with a 1 at each
+ * index. numClasses −1 (default) means max(indices) + 1. Indices: an int32 tensor, Int32Array or
+ * number[] of non-negative integers below numClasses.
+ */
+export function oneHot(indices: Tensor | Int32Array | readonly number[], numClasses = -1): Tensor {
+  const who = 'oneHot';
+  if (!Number.isInteger(numClasses) || numClasses < -1) throw new RangeError(`${who}: numClasses must be a non-negative integer or -1, got ${String(numClasses)}`);
+  let shape: number[];
+  if (indices instanceof Tensor) {
+    if (indices.dtype === 'float32') throw new TypeError(`${who}: indices must be an int32 tensor (class indices), got float32`);
+    shape = [...indices.shape];
+  } else if (indices instanceof Int32Array || Array.isArray(indices)) shape = [indices.length];
+  else throw new TypeError(`${who}: indices must be an int32 Tensor, an Int32Array or a number[]`);
+  const n = sizeOf(shape);
+  let k = numClasses;
+  let ids: Int32Array;
+  if (k === -1) {
+    // classes from the data: max + 1 (validate non-negative first with an open limit)
+    ids = indexData(indices as Tensor | ArrayLike<number>, 2147483647, {
+      range: (v, i) => `${who}: index ${v} at position ${i} is negative (class values must be non-negative)`,
+    });
+    if (n === 0) throw new Error(`${who}: cannot infer the number of classes from an empty tensor (pass numClasses)`);
+    const mx = new Int32Array(1);
+    current.reduceInt(ReduceOp.max, ids, mx, 1, n, 1);
+    k = mx[0] + 1;
+  } else {
+    ids = indexData(indices as Tensor | ArrayLike<number>, k, {
+      range: (v, i) => `${who}: index ${v} at position ${i} is out of range for ${k} classes`,
+    });
+  }
+  // out[r, c] = (ids[r] == c): one broadcast compare [n, 1] vs [1, k], cast to int32
+  const classes = new Tensor(Int32Array.from({ length: k }, (_, c) => c), [1, k]);
+  const hot = to(eq(new Tensor(ids, [n, 1]), classes), 'int32');
+  return hot.reshape([...shape, k]);
+}
