@@ -11,7 +11,7 @@
 import { Tensor } from '../tensor.js';
 import { all, argmin, gather, indexSelect, logSoftmax, permute, to, where } from '../ops/index.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
-import { indexData } from './indices.js';
+import { current } from '../backend/registry.js';
 
 export type ClassReduction = 'mean' | 'sum' | 'none';
 
@@ -49,8 +49,17 @@ function checkWeight(weight: Tensor | null, classes: number, who: string): void 
   }
 }
 
+interface RawTargets {
+  /** the targets as int32 [M] (fractional values truncated) */
+  ids: Tensor;
+  /** the values as given, for messages */
+  values: ArrayLike<number>;
+  /** the first position whose value is not an integer, or −1 */
+  nonInt: number;
+}
+
 /** Class-index targets as an int32 [M] tensor of raw values (not yet range-checked). */
-function rawTargets(target: unknown, input: Tensor, tshape: number[], m: number, who: string): Tensor {
+function rawTargets(target: unknown, input: Tensor, tshape: number[], m: number, who: string): RawTargets {
   if (target instanceof Tensor) {
     const okShape = shapesEqual(target.shape, tshape) || (input.ndim <= 2 && target.ndim <= 1 && target.size === m);
     if (!okShape) {
@@ -58,15 +67,13 @@ function rawTargets(target: unknown, input: Tensor, tshape: number[], m: number,
       throw new Error(`${who}: input shape ${fmtShape(input.shape)} needs class-index targets of shape ${fmtShape(tshape)}, got ${fmtShape(target.shape)}`);
     }
     const flat = target.reshape([m]);
-    if (flat.dtype === 'int32') return flat;
-    // float/bool labels: cast to int32 and require the cast to be exact
+    if (flat.dtype === 'int32') return { ids: flat, values: flat.data, nonInt: -1 };
+    // float/bool labels: cast to int32; the first inexact cast is remembered
     const f = flat.dtype === 'float32' ? flat : to(flat, 'float32');
     const ids = to(f, 'int32');
-    if (m > 0 && !all(ids.eq(f)).item()) {
-      const at = argmin(to(ids.eq(f), 'int32')).item();
-      throw new RangeError(`${who}: label ${f.data[at]} at index ${at} is not an integer class index (${input.shape[input.ndim === 1 ? 0 : 1]} classes)`);
-    }
-    return ids;
+    let nonInt = -1;
+    if (m > 0 && !all(ids.eq(f)).item()) nonInt = argmin(to(ids.eq(f), 'int32')).item();
+    return { ids, values: f.data, nonInt };
   }
   if (!(Array.isArray(target) || target instanceof Int32Array || (ArrayBuffer.isView(target) && !(target instanceof DataView)))) {
     throw new TypeError(`${who}: labels must be an Int32Array, a number[] or a Tensor of class indices`);
@@ -77,12 +84,13 @@ function rawTargets(target: unknown, input: Tensor, tshape: number[], m: number,
     throw new Error(`${who}: input shape ${fmtShape(input.shape)} needs ${m} class-index targets, got ${arr.length}`);
   }
   const ids = new Int32Array(m);
+  let nonInt = -1;
   for (let i = 0; i < m; i++) {
     const v = arr[i];
     ids[i] = v;
-    if (ids[i] !== v) throw new RangeError(`${who}: label ${v} at index ${i} is not an integer class index (${input.shape[input.ndim === 1 ? 0 : 1]} classes)`);
+    if (nonInt < 0 && ids[i] !== v) nonInt = i;
   }
-  return new Tensor(ids, [m]);
+  return { ids: new Tensor(ids, [m]), values: arr, nonInt };
 }
 
 /**
@@ -93,13 +101,18 @@ export function indexTargetLoss(logp: Tensor, target: unknown, s: ClassLossSpec,
   const { who } = s;
   const { classDim, classes, tshape, m } = layout(input, who);
   checkWeight(s.weight, classes, who);
-  const raw = rawTargets(target, input, tshape, m, who);
+  const { ids: raw, values, nonInt } = rawTargets(target, input, tshape, m, who);
   const ignored = raw.eq(s.ignoreIndex);
   const safe = where(ignored, 0, raw);
-  // range check of the non-ignored labels through the backend (names the first bad one)
-  indexData(safe, classes, {
-    range: (v, i) => `${who}: label ${v} at index ${i} is out of range for ${classes} classes`,
-  });
+  // range check of the non-ignored labels through the backend; the first offending label is named
+  const bad = m > 0 ? current.indexCheck(safe.data as unknown as Int32Array, m, classes) : -1;
+  const at = nonInt < 0 ? bad : bad < 0 ? nonInt : Math.min(bad, nonInt);
+  if (at >= 0) {
+    const v = values[at];
+    throw new RangeError(Number.isInteger(v)
+      ? `${who}: label ${v} at index ${at} is out of range for ${classes} classes`
+      : `${who}: label ${v} at index ${at} is not an integer class index (${classes} classes)`);
+  }
   const lp = rowsOf(logp, classDim, classes, m);
   const rowW = s.weight !== null ? indexSelect(s.weight, 0, safe) : new Tensor(new Float32Array(m).fill(1), [m]);
   const w = where(ignored, 0, rowW);
