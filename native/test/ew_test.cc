@@ -171,7 +171,8 @@ void test_unary(const Table& t, int64_t n, int shift, Rng& rng) {
 }
 
 void test_binary(const Table& t, int64_t n, int shift, Rng& rng) {
-  const char* names[] = {"add", "sub", "mul", "div", "pow", "max", "min"};
+  const char* names[] = {"add", "sub", "mul", "div", "pow", "max", "min", "atan2"};
+  static_assert(sizeof names / sizeof names[0] == ng::kBinaryOpCount, "a name per binary op");
   struct Str { int64_t as, bs; };
   const Str strides[] = {{1, 1}, {1, 0}, {0, 1}, {2, 3}};
   for (int op = 0; op < ng::kBinaryOpCount; ++op) {
@@ -196,6 +197,7 @@ void test_binary(const Table& t, int64_t n, int shift, Rng& rng) {
           case ng::kPow: ref[i] = std::pow(u, v); break;
           case ng::kMax: ref[i] = js_max(u, v); break;
           case ng::kMin: ref[i] = js_min(u, v); break;
+          case ng::kAtan2: ref[i] = std::atan2(u, v); break;
         }
       }
       t.k->binary_run(op, a.p, s.as, b.p, s.bs, out.p, n);
@@ -228,6 +230,7 @@ double sum_tol(int64_t n, double abs_sum) { return 6e-8 * (double(n) / 32 + 40) 
 
 void test_reduce(const Table& t, int64_t n, int shift, Rng& rng) {
   const char* names[] = {"sum", "mean", "max", "min", "argmax", "argmin", "sumSquares"};
+  static_assert(sizeof names / sizeof names[0] == ng::kReduceOpCount, "a name per reduce op");
   Buf x(n, shift);
   for (int64_t i = 0; i < n; ++i) x.p[i] = rng.uni(-3, 3);
   if (n > 5) { x.p[n / 2] = 7.5f; x.p[n - 1] = 7.5f; x.p[1] = -7.5f; x.p[3] = -7.5f; }  // ties: first wins
