@@ -2,6 +2,7 @@
 export { Module, Parameter, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export {
   Linear, Sequential, Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout, type LinearOptions,
+  SiLU, Mish, ELU, SELU, LogSigmoid, Softplus, Hardtanh,
 } from './layers.js';
 export { LayerNorm, BatchNorm1d, BatchNorm2d, type LayerNormOptions, type BatchNormOptions, type BatchNorm2dOptions } from './norm.js';
 export { Embedding } from './embedding.js';
@@ -13,6 +14,7 @@ export * as utils from './utils.js';
 export { Conv2d, type Conv2dLayerOptions } from './conv.js';
 export { MaxPool2d, AvgPool2d, type Pool2dLayerOptions } from './pool.js';
 export {
-  MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, type MultiheadAttentionOptions,
+  MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, type MultiheadAttentionOptions,
   type MultiheadAttentionForwardOptions, type TransformerEncoderLayerOptions, type TransformerEncoderForwardOptions,
+  type TransformerDecoderForwardOptions,
 } from './transformer.js';

@@ -377,3 +377,104 @@ export class TransformerEncoder extends Module {
   }
 }
 
+export interface TransformerDecoderForwardOptions {
+  /** self-attention mask ([T, T] or [N·nhead, T, T]; bool true = masked out) */
+  tgtMask?: Tensor | null;
+  /** cross-attention mask ([T, S] or [N·nhead, T, S]) */
+  memoryMask?: Tensor | null;
+  tgtKeyPaddingMask?: Tensor | null;
+  memoryKeyPaddingMask?: Tensor | null;
+  /** causal self-attention */
+  tgtIsCausal?: boolean;
+}
+
+/**
+ * One decoder block (torch.nn.TransformerDecoderLayer): self-attention, cross-attention over `memory`
+ * and a feed-forward net, post- or pre-norm. Children in PyTorch's order: self_attn, multihead_attn,
+ * linear1, dropout, linear2, norm1, norm2, norm3, dropout1, dropout2, dropout3.
+ */
+export class TransformerDecoderLayer extends Module {
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly normFirst: boolean;
+  readonly activation: 'relu' | 'gelu';
+  declare readonly selfAttn: MultiheadAttention;
+  declare readonly multiheadAttn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  dropout3: Dropout;
+
+  constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
+    super();
+    const who = 'TransformerDecoderLayer';
+    checkKeys(opts, ENC_KEYS, who);
+    this.dModel = posInt(dModel, 'dModel', who);
+    this.nhead = posInt(nhead, 'nhead', who);
+    const ff = posInt(opts.dimFeedforward ?? 2048, 'dimFeedforward', who);
+    const p = prob(opts.dropout ?? 0.1, 'dropout', who);
+    const act = opts.activation ?? 'relu';
+    if (act !== 'relu' && act !== 'gelu') throw new RangeError(`${who}: activation must be 'relu' or 'gelu', got '${String(act)}'`);
+    this.activation = act;
+    const eps = opts.layerNormEps ?? 1e-5;
+    const bias = opts.bias ?? true;
+    this.normFirst = opts.normFirst ?? false;
+    const bf = opts.batchFirst ?? false;
+    const sa = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: bf });
+    const ca = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: bf });
+    alias(this, 'selfAttn', () => sa);
+    alias(this, 'multiheadAttn', () => ca);
+    this.registerModule('self_attn', sa);
+    this.registerModule('multihead_attn', ca);
+    this.linear1 = new Linear(dModel, ff, { bias });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(ff, dModel, { bias });
+    this.norm1 = new LayerNorm(dModel, { eps, bias });
+    this.norm2 = new LayerNorm(dModel, { eps, bias });
+    this.norm3 = new LayerNorm(dModel, { eps, bias });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    this.dropout3 = new Dropout(p);
+    for (const name of ['linear1', 'dropout', 'linear2', 'norm1', 'norm2', 'norm3', 'dropout1', 'dropout2', 'dropout3'] as const) {
+      const m = this[name];
+      Object.defineProperty(this, name, { value: m, enumerable: false, writable: true });
+      this.registerModule(name, m);
+    }
+  }
+
+  private sa(x: Tensor, o: TransformerDecoderForwardOptions): Tensor {
+    const [y] = this.selfAttn.attend(x, x, x, { attnMask: o.tgtMask ?? null, keyPaddingMask: o.tgtKeyPaddingMask ?? null, needWeights: false, isCausal: o.tgtIsCausal ?? false });
+    return this.dropout1.forward(y);
+  }
+
+  private mha(x: Tensor, mem: Tensor, o: TransformerDecoderForwardOptions): Tensor {
+    const [y] = this.multiheadAttn.attend(x, mem, mem, { attnMask: o.memoryMask ?? null, keyPaddingMask: o.memoryKeyPaddingMask ?? null, needWeights: false });
+    return this.dropout2.forward(y);
+  }
+
+  private ff(x: Tensor): Tensor {
+    const h = this.activation === 'relu' ? this.linear1.forwardFused(x, 'relu') : gelu(this.linear1.forward(x));
+    return this.dropout3.forward(this.linear2.forward(this.dropout.forward(h)));
+  }
+
+  forward(tgt: Tensor, memory: Tensor, opts: TransformerDecoderForwardOptions = {}): Tensor {
+    checkKeys(opts, ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal'], 'TransformerDecoderLayer');
+    if (!(memory instanceof Tensor)) throw new TypeError('TransformerDecoderLayer: memory must be a Tensor');
+    let x = tgt;
+    if (this.normFirst) {
+      x = add(x, this.sa(this.norm1.forward(x), opts));
+      x = add(x, this.mha(this.norm2.forward(x), memory, opts));
+      x = add(x, this.ff(this.norm3.forward(x)));
+    } else {
+      x = this.norm1.forward(add(x, this.sa(x, opts)));
+      x = this.norm2.forward(add(x, this.mha(x, memory, opts)));
+      x = this.norm3.forward(add(x, this.ff(x)));
+    }
+    return x;
+  }
+}

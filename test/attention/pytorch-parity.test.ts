@@ -2,7 +2,8 @@
  * PyTorch 1.13 parity (fixtures/make_attention_fixture.py): SDPA against the explicit math path,
  * nn.MultiheadAttention (self / cross, masks, weights, kdim/vdim) and nn.TransformerEncoderLayer /
  * TransformerEncoder (post- and pre-norm, relu / gelu) loaded from PyTorch state dicts through
- * safetensors: outputs, attention weights, input and parameter gradients, on every backend.
+ * safetensors, and nn.TransformerDecoderLayer: outputs, attention weights, input and parameter gradients,
+ * on every backend.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -86,6 +87,22 @@ forEachBackend('PyTorch parity: attention', ['sdpa', 'sdpaBackward', 'layerNorm'
       expectClose(out.data, c.out.data, OUT, 'out');
       out.backward(T(c.gradOut).data);
       expectClose(x.grad!.data, c.dsrc.data, GRAD, 'dsrc');
+      for (const [name, p] of mod.namedParameters()) expectClose(p.grad!.data, c.grads[name].data, GRAD, `grad ${name}`);
+    });
+  }
+  for (const c of ref.cases.filter((x) => x.kind === 'decoder')) {
+    it(`TransformerDecoderLayer ${c.name}`, () => {
+      const mod = new ng.nn.TransformerDecoderLayer(c.dModel, c.nhead, {
+        dimFeedforward: c.dimFeedforward, dropout: 0, activation: c.activation, batchFirst: c.batchFirst, normFirst: c.normFirst,
+      });
+      expect(Object.keys(mod.stateDict())).toEqual(c.keys);
+      mod.loadStateDict(stateFor(c.name));
+      const x = T(c.tgt, true), mem = T(c.memory, true);
+      const out = mod.forward(x, mem, { tgtMask: dec(c.tgtMask), memoryKeyPaddingMask: dec(c.memoryKeyPaddingMask) });
+      expectClose(out.data, c.out.data, OUT, 'out');
+      out.backward(T(c.gradOut).data);
+      expectClose(x.grad!.data, c.dtgt.data, GRAD, 'dtgt');
+      expectClose(mem.grad!.data, c.dmemory.data, GRAD, 'dmemory');
       for (const [name, p] of mod.namedParameters()) expectClose(p.grad!.data, c.grads[name].data, GRAD, `grad ${name}`);
     });
   }
