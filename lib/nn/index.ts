@@ -2,7 +2,6 @@
 export { Module, Parameter, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export {
   Linear, Sequential, Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout, type LinearOptions,
-  SiLU, Mish, ELU, SELU, LogSigmoid, Softplus, Hardtanh,
 } from './layers.js';
 export { LayerNorm, BatchNorm1d, BatchNorm2d, type LayerNormOptions, type BatchNormOptions, type BatchNorm2dOptions } from './norm.js';
 export { Embedding } from './embedding.js';
