@@ -1,4 +1,4 @@
-// The benchmark suite: `npm run bench` = `nodegrad bench [--quick] [--only gemm,ops,xor,mlp,adam,cnn] [--no-peers]`.
+// The benchmark suite: `npm run bench` = `nodegrad bench [--quick] [--only gemm,ops,xor,mlp,adam,cnn,attention] [--no-peers]`.
 // Runs nodegrad (native 1 and 2 threads, js) and every installed peer (PyTorch, numpy, tfjs wasm/cpu,
 // brain.js, onnxruntime-node) under one protocol (bench/peers/common.mjs|py: same data, same batch
 // order, same model and hyperparameters), each measurement a median over ≥ 5 runs with min/max after
@@ -17,7 +17,7 @@ const root = path.resolve(here, '..');
 const peersDir = path.join(here, 'peers');
 const resultsDir = path.join(here, 'results');
 const cacheDir = path.join(resultsDir, '.cache');
-const ALL = ['gemm', 'ops', 'xor', 'mlp', 'adam', 'cnn'];
+const ALL = ['gemm', 'ops', 'xor', 'mlp', 'adam', 'cnn', 'attention'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -165,6 +165,19 @@ if (!noPeers) {
   }
 }
 
+// Attention / LayerNorm (bench/attention.mjs runs nodegrad and the PyTorch math path itself, and writes
+// bench/results/attention.{md,json}; its table is printed here, not merged into report.md).
+let attentionMd = null;
+if (only.has('attention')) {
+  if (!fs.existsSync(dist)) skipped.push({ label: 'attention', reason: 'dist/ not built (npm run build)' });
+  else {
+    console.log('attention (bench/attention.mjs):');
+    const r = spawnSync(node, [path.join(here, 'attention.mjs'), ...q], { env: baseEnv, stdio: 'inherit', timeout: 1800_000, cwd: root });
+    if (r.status !== 0) skipped.push({ label: 'attention', reason: `bench/attention.mjs exited ${r.status}` });
+    else if (fs.existsSync(path.join(resultsDir, 'attention.md'))) attentionMd = fs.readFileSync(path.join(resultsDir, 'attention.md'), 'utf8');
+  }
+}
+
 const meta = {
   date: new Date().toISOString(), quick, sections: [...only], cpu: cpuModel, cpus: os.cpus().length, avx512: hasAvx512,
   node: process.version, loadavgAtEnd: os.loadavg(), seconds: (performance.now() - t0All) / 1000, blas: blasNote,
@@ -175,4 +188,5 @@ fs.mkdirSync(resultsDir, { recursive: true });
 fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(results, null, 1) + '\n');
 const md = writeReport(results, resultsDir);
 console.log('\n' + md);
+if (attentionMd) console.log('\n' + attentionMd);
 console.log(`wrote bench/results/report.md, latest.json, chart.svg (${meta.seconds.toFixed(0)} s)`);
