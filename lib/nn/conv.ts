@@ -2,6 +2,7 @@
 import { conv2dNamed, pair, type Size2 } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
+import { checkOptions } from '../util/options.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
 
@@ -9,6 +10,8 @@ export interface Conv2dLayerOptions {
   stride?: Size2;
   padding?: Size2;
   dilation?: Size2;
+  /** only 1 (no grouped convolution yet) */
+  groups?: number;
   /** learn an additive per-channel bias (default true) */
   bias?: boolean;
 }
@@ -27,8 +30,28 @@ export class Conv2d extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Size2, opts: Conv2dLayerOptions = {}) {
+  /**
+   * `new Conv2d(inC, outC, kernelSize, {stride, padding, dilation, groups: 1, bias})`, or PyTorch's
+   * positional form `new Conv2d(inC, outC, kernelSize, stride, padding, dilation, groups, bias)`.
+   */
+  constructor(
+    inChannels: number, outChannels: number, kernelSize: Size2, strideOrOpts: Conv2dLayerOptions | Size2 = {},
+    padding?: Size2, dilation?: Size2, groups?: number, bias?: boolean,
+  ) {
     super();
+    let opts: Conv2dLayerOptions;
+    if (typeof strideOrOpts === 'number' || Array.isArray(strideOrOpts)) {
+      opts = { stride: strideOrOpts as Size2, padding, dilation, groups, bias };
+      for (const k of Object.keys(opts) as (keyof Conv2dLayerOptions)[]) if (opts[k] === undefined) delete opts[k];
+    } else {
+      if (padding !== undefined || dilation !== undefined || groups !== undefined || bias !== undefined) {
+        throw new TypeError('Conv2d: positional padding/dilation/groups/bias follow a positional stride; with an options object pass them there');
+      }
+      opts = strideOrOpts as Conv2dLayerOptions;
+    }
+    checkOptions(opts, ['stride', 'padding', 'dilation', 'groups', 'bias'], 'Conv2d');
+    if ((opts.groups ?? 1) !== 1) throw new RangeError(`Conv2d: only groups = 1 is supported, got ${String(opts.groups)}`);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`Conv2d: bias must be a boolean, got ${typeof opts.bias}`);
     for (const [v, what] of [[inChannels, 'inChannels'], [outChannels, 'outChannels']] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`Conv2d: ${what} must be a positive integer, got ${String(v)}`);
     }

@@ -6,6 +6,7 @@ import { emptyF32, zerosF32 } from '../util/alloc.js';
 import { indexData } from './indices.js';
 import { normal_ } from './init.js';
 import { Module, Parameter } from './module.js';
+import { checkOptions } from '../util/options.js';
 
 /**
  * Indices as an owned Int32Array plus their shape: an int32 (or float32/bool) tensor, an Int32Array or a
@@ -20,15 +21,40 @@ export function toIndices(idx: Int32Array | readonly number[] | Tensor, n: numbe
   return { ids, shape };
 }
 
+export interface EmbeddingOptions {
+  /** this row is zeroed at construction and receives no gradient (negative counts from the end) */
+  paddingIdx?: number | null;
+}
+
+/** paddingIdx normalised to [0, n) (or null), PyTorch's rules. */
+function paddingRow(p: number | null | undefined, n: number, who: string): number | null {
+  if (p === null || p === undefined) return null;
+  if (!Number.isInteger(p) || p < -n || p >= n) throw new RangeError(`${who}: paddingIdx must be an integer in [-${n}, ${n}), got ${String(p)}`);
+  return p < 0 ? p + n : p;
+}
+
 /**
  * Rows of `weight` [n, d] for each index (torch.nn.functional.embedding): output [...indices.shape, d].
- * Backward scatter-adds the output gradient into weight's rows (duplicates add up in order).
+ * Backward scatter-adds the output gradient into weight's rows (duplicates add up in order); the row
+ * `paddingIdx` (a number or `{paddingIdx}`) receives no gradient.
  */
-export function embedding(indices: Int32Array | readonly number[] | Tensor, weight: Tensor, who = 'embedding'): Tensor {
+export function embedding(
+  indices: Int32Array | readonly number[] | Tensor, weight: Tensor, paddingIdx?: number | null | EmbeddingOptions,
+): Tensor {
+  let p = paddingIdx;
+  if (p !== null && typeof p === 'object') {
+    checkOptions(p, ['paddingIdx'], 'embedding');
+    p = p.paddingIdx;
+  }
+  return embeddingNamed(indices, weight, p ?? null, 'embedding');
+}
+
+function embeddingNamed(indices: Int32Array | readonly number[] | Tensor, weight: Tensor, paddingIdx: number | null, who: string): Tensor {
   if (!(weight instanceof Tensor) || weight.ndim !== 2 || weight.dtype !== 'float32') {
     throw new TypeError(`${who}: weight must be a 2-D float32 tensor [numEmbeddings, embeddingDim]`);
   }
   const [num, d] = weight.shape;
+  const pad = paddingRow(paddingIdx, num, who);
   const { ids, shape } = toIndices(indices, num, who);
   const rows = ids.length;
   const out = new Tensor(emptyF32(rows * d), [...shape, d]);
@@ -37,6 +63,7 @@ export function embedding(indices: Int32Array | readonly number[] | Tensor, weig
     record(out, [weight], (g) => {
       const dw = zerosF32(weight.size);
       if (rows > 0 && d > 0) current.scatterAddRows(g, ids, dw, rows, d);
+      if (pad !== null) dw.fill(0, pad * d, (pad + 1) * d);
       accumulate(weight, dw, true);
     }, []);
   }
@@ -46,26 +73,35 @@ export function embedding(indices: Int32Array | readonly number[] | Tensor, weig
 export class Embedding extends Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
+  /** the padding row in [0, numEmbeddings), or null */
+  readonly paddingIdx: number | null;
   weight: Parameter;
 
-  /** weight [n, d] initialised N(0, 1) like PyTorch. */
-  constructor(numEmbeddings: number, embeddingDim: number) {
+  /**
+   * weight [n, d] initialised N(0, 1) like PyTorch, the paddingIdx row zeroed. `new Embedding(n, d)`,
+   * `new Embedding(n, d, {paddingIdx})` or PyTorch's positional `new Embedding(n, d, paddingIdx)`.
+   */
+  constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions | number | null = {}) {
     super();
+    if (typeof opts === 'number' || opts === null) opts = { paddingIdx: opts };
+    checkOptions(opts, ['paddingIdx'], 'Embedding');
     if (!Number.isInteger(numEmbeddings) || numEmbeddings < 1 || !Number.isInteger(embeddingDim) || embeddingDim < 1) {
       throw new RangeError(`Embedding: sizes must be positive integers, got ${String(numEmbeddings)} and ${String(embeddingDim)}`);
     }
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
+    this.paddingIdx = paddingRow(opts.paddingIdx, numEmbeddings, 'Embedding');
     this.weight = new Parameter(new Float32Array(numEmbeddings * embeddingDim), [numEmbeddings, embeddingDim]);
     normal_(this.weight);
+    if (this.paddingIdx !== null) this.weight.data.fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
   }
 
   /** Rows of the table for each index: output shape [...indices.shape, embeddingDim]. */
   forward(indices: Int32Array | readonly number[] | Tensor): Tensor {
-    return embedding(indices, this.weight, 'Embedding');
+    return embeddingNamed(indices, this.weight, this.paddingIdx, 'Embedding');
   }
 
   protected override extraRepr(): string {
-    return `${this.numEmbeddings}, ${this.embeddingDim}`;
+    return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ''}`;
   }
 }

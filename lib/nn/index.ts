@@ -2,9 +2,11 @@
 export { Module, Parameter, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export {
   Linear, Sequential, Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, Flatten, Dropout, type LinearOptions,
+  SiLU, Mish, ELU, SELU, LogSigmoid, Softplus, Hardtanh,
 } from './layers.js';
 export { LayerNorm, BatchNorm1d, BatchNorm2d, type LayerNormOptions, type BatchNormOptions, type BatchNorm2dOptions } from './norm.js';
-export { Embedding } from './embedding.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss } from './loss.js';
 export { ModuleList, ModuleDict, ParameterList, ParameterDict } from './containers.js';
 export { linear, type LinearActivation } from './fused-linear.js';
 export * as functional from './F.js';

@@ -1,11 +1,36 @@
 /** The basic layers: Linear, Sequential, activations, Dropout, Flatten, Identity. */
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { flatten, gelu, leakyRelu, relu, sigmoid, softmax, tanh } from '../ops/index.js';
+import { elu, hardtanh, logsigmoid, mish, selu, silu, softplus } from '../ops/math.js';
+import { checkOptions } from '../util/options.js';
 import { dropout } from './dropout.js';
 import { linear, type LinearActivation } from './fused-linear.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
 import { MAX_ELEMENTS } from '../util/shape.js';
+
+function checkNumber(v: unknown, what: string, layer: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${layer}: ${what} must be a finite number, got ${String(v)}`);
+}
+
+/** Positional numbers or an options object of those names (PyTorch's constructors take both forms). */
+function numArgs<K extends string>(layer: string, names: readonly K[], defaults: readonly number[], args: readonly unknown[]): Record<K, number> {
+  let o: Record<string, unknown> = {};
+  if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null) {
+    checkOptions(args[0], names, layer);
+    o = args[0] as Record<string, unknown>;
+  } else {
+    if (args.length > names.length) throw new TypeError(`${layer}: takes at most ${names.length} arguments (${names.join(', ')}), got ${args.length}`);
+    args.forEach((a, i) => { if (a !== undefined) o[names[i]] = a; });
+  }
+  const r = {} as Record<K, number>;
+  names.forEach((k, i) => {
+    const v = o[k] ?? defaults[i];
+    checkNumber(v, k, layer);
+    r[k] = v as number;
+  });
+  return r;
+}
 
 function checkPositiveInt(v: number, what: string, layer: string): void {
   if (!Number.isInteger(v) || v < 0 || v > MAX_ELEMENTS) {
@@ -28,8 +53,12 @@ export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
+  /** `new Linear(in, out)`, `new Linear(in, out, false)` (PyTorch's positional bias) or `new Linear(in, out, {bias})`. */
+  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions | boolean = {}) {
     super();
+    if (typeof opts === 'boolean') opts = { bias: opts };
+    checkOptions(opts, ['bias'], 'Linear');
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`Linear: bias must be a boolean, got ${typeof opts.bias}`);
     checkPositiveInt(inFeatures, 'inFeatures', 'Linear');
     checkPositiveInt(outFeatures, 'outFeatures', 'Linear');
     if (inFeatures * outFeatures > MAX_ELEMENTS) {
@@ -141,8 +170,14 @@ export class ReLU extends Module {
 }
 
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  readonly negativeSlope: number;
+  /** `new LeakyReLU(0.2)` or `new LeakyReLU({negativeSlope})`. */
+  constructor(negativeSlope: number | { negativeSlope?: number } = 0.01) {
     super();
+    const o = typeof negativeSlope === 'number' ? { negativeSlope } : negativeSlope;
+    checkOptions(o, ['negativeSlope'], 'LeakyReLU');
+    this.negativeSlope = o.negativeSlope ?? 0.01;
+    checkNumber(this.negativeSlope, 'negativeSlope', 'LeakyReLU');
   }
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
@@ -172,8 +207,11 @@ export class Tanh extends Module {
 
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
-  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+  /** `new GELU()`, `new GELU('tanh')` or `new GELU({approximate: 'tanh'})`. */
+  constructor(opts: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' } = {}) {
     super();
+    if (typeof opts === 'string') opts = { approximate: opts };
+    checkOptions(opts, ['approximate'], 'GELU');
     this.approximate = opts.approximate ?? 'none';
     if (this.approximate !== 'none' && this.approximate !== 'tanh') {
       throw new RangeError(`GELU: approximate must be 'none' or 'tanh', got '${String(this.approximate)}'`);
@@ -219,8 +257,15 @@ export class Flatten extends Module {
  */
 export class Dropout extends Module {
   readonly p: number;
-  constructor(p = 0.5) {
+  /** `new Dropout(0.1)` or `new Dropout({p})`; PyTorch's `inplace` flag may be given as false. */
+  constructor(p: number | { p?: number; inplace?: boolean } = 0.5, inplace = false) {
     super();
+    if (typeof p === 'object' && p !== null) {
+      checkOptions(p, ['p', 'inplace'], 'Dropout');
+      inplace = p.inplace ?? false;
+      p = p.p ?? 0.5;
+    }
+    if (inplace !== false) throw new TypeError('Dropout: inplace dropout is not supported (pass false or leave it out)');
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${String(p)}`);
     this.p = p;
   }
@@ -231,5 +276,86 @@ export class Dropout extends Module {
 
   protected override extraRepr(): string {
     return `p=${this.p}`;
+  }
+}
+
+/** x·σ(x) (torch.nn.SiLU). */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+/** x·tanh(softplus(x)) (torch.nn.Mish). */
+export class Mish extends Module {
+  forward(x: Tensor): Tensor {
+    return mish(x);
+  }
+}
+
+/** x > 0 ? x : α·(eˣ − 1): `new ELU()`, `new ELU(0.5)` or `new ELU({alpha})`. */
+export class ELU extends Module {
+  readonly alpha: number;
+  constructor(...args: [number?] | [{ alpha?: number }]) {
+    super();
+    this.alpha = numArgs('ELU', ['alpha'], [1], args).alpha;
+  }
+  forward(x: Tensor): Tensor {
+    return elu(x, this.alpha);
+  }
+  protected override extraRepr(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** Scaled ELU with PyTorch's constants (torch.nn.SELU). */
+export class SELU extends Module {
+  forward(x: Tensor): Tensor {
+    return selu(x);
+  }
+}
+
+/** log σ(x) (torch.nn.LogSigmoid). */
+export class LogSigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return logsigmoid(x);
+  }
+}
+
+/** log(1 + e^(βx)) / β, linear above βx > threshold: `new Softplus(beta = 1, threshold = 20)` or `{beta, threshold}`. */
+export class Softplus extends Module {
+  readonly beta: number;
+  readonly threshold: number;
+  constructor(...args: [number?, number?] | [{ beta?: number; threshold?: number }]) {
+    super();
+    const o = numArgs('Softplus', ['beta', 'threshold'], [1, 20], args);
+    this.beta = o.beta;
+    this.threshold = o.threshold;
+    softplus(new Tensor(new Float32Array(1), []), { beta: this.beta, threshold: this.threshold }); // validates both
+  }
+  forward(x: Tensor): Tensor {
+    return softplus(x, { beta: this.beta, threshold: this.threshold });
+  }
+  protected override extraRepr(): string {
+    return `beta=${this.beta}, threshold=${this.threshold}`;
+  }
+}
+
+/** clamp(x, minVal, maxVal): `new Hardtanh(minVal = −1, maxVal = 1)` or `{minVal, maxVal}`. */
+export class Hardtanh extends Module {
+  readonly minVal: number;
+  readonly maxVal: number;
+  constructor(...args: [number?, number?] | [{ minVal?: number; maxVal?: number }]) {
+    super();
+    const o = numArgs('Hardtanh', ['minVal', 'maxVal'], [-1, 1], args);
+    if (!(o.minVal <= o.maxVal)) throw new RangeError(`Hardtanh: minVal ${o.minVal} must not exceed maxVal ${o.maxVal}`);
+    this.minVal = o.minVal;
+    this.maxVal = o.maxVal;
+  }
+  forward(x: Tensor): Tensor {
+    return hardtanh(x, this.minVal, this.maxVal);
+  }
+  protected override extraRepr(): string {
+    return `minVal=${this.minVal}, maxVal=${this.maxVal}`;
   }
 }

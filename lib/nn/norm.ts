@@ -3,6 +3,7 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
 import { batchNormNamed } from '../ops/batchnorm.js';
 import { layerNorm } from './layernorm.js';
+import { checkOptions } from '../util/options.js';
 import { Module, Parameter } from './module.js';
 
 export interface LayerNormOptions {
@@ -20,12 +21,13 @@ export class LayerNorm extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
 
-  constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+  /** `new LayerNorm(shape, {eps, elementwiseAffine, bias})` or PyTorch's positional `(shape, eps, elementwiseAffine)`. */
+  constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions | number = {}, elementwiseAffine?: boolean) {
     super();
+    if (typeof opts === 'number') opts = elementwiseAffine === undefined ? { eps: opts } : { eps: opts, elementwiseAffine };
+    else if (elementwiseAffine !== undefined) throw new TypeError('LayerNorm: a positional elementwiseAffine follows a positional eps');
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-    for (const key of Object.keys(opts)) {
-      if (!['eps', 'elementwiseAffine', 'bias'].includes(key)) throw new TypeError(`LayerNorm: unknown option '${key}' (known: eps, elementwiseAffine, bias)`);
-    }
+    checkOptions(opts, ['eps', 'elementwiseAffine', 'bias'], 'LayerNorm');
     if (this.normalizedShape.length === 0 || this.normalizedShape.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new RangeError(`LayerNorm: normalizedShape must be positive integers, got ${fmtShape(this.normalizedShape)}`);
     }
@@ -61,6 +63,18 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
 }
 
+function bnOptions(opts: BatchNormOptions | number, momentum: number | undefined, affine: boolean | undefined, track: boolean | undefined, who: string): BatchNormOptions {
+  if (typeof opts !== 'number') {
+    if (momentum !== undefined || affine !== undefined || track !== undefined) throw new TypeError(`${who}: positional momentum/affine/trackRunningStats follow a positional eps`);
+    return opts;
+  }
+  const o: BatchNormOptions = { eps: opts };
+  if (momentum !== undefined) o.momentum = momentum;
+  if (affine !== undefined) o.affine = affine;
+  if (track !== undefined) o.trackRunningStats = track;
+  return o;
+}
+
 /**
  * Per-channel batch normalisation of [N, C, ...] inputs, shared by BatchNorm1d and BatchNorm2d (one
  * set of fused kernels: statistics, normalise+affine, backward). Training normalises with the batch
@@ -79,6 +93,7 @@ abstract class BatchNormNd extends Module {
 
   constructor(numFeatures: number, opts: BatchNormOptions, private readonly layer: string) {
     super();
+    checkOptions(opts, ['eps', 'momentum', 'affine', 'trackRunningStats'], layer);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
       throw new RangeError(`${layer}: numFeatures must be a positive integer, got ${String(numFeatures)}`);
     }
@@ -123,8 +138,9 @@ abstract class BatchNormNd extends Module {
 
 /** Batch normalisation over [N, C] or [N, C, L] inputs per channel C. */
 export class BatchNorm1d extends BatchNormNd {
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
-    super(numFeatures, opts, 'BatchNorm1d');
+  /** `(numFeatures, {eps, momentum, affine, trackRunningStats})` or PyTorch's positional `(numFeatures, eps, momentum, affine, trackRunningStats)`. */
+  constructor(numFeatures: number, opts: BatchNormOptions | number = {}, momentum?: number, affine?: boolean, trackRunningStats?: boolean) {
+    super(numFeatures, bnOptions(opts, momentum, affine, trackRunningStats, 'BatchNorm1d'), 'BatchNorm1d');
   }
   protected checkInput(x: Tensor): void {
     const C = this.numFeatures;
@@ -136,8 +152,9 @@ export class BatchNorm1d extends BatchNormNd {
 
 /** Batch normalisation of NCHW input per channel. */
 export class BatchNorm2d extends BatchNormNd {
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
-    super(numFeatures, opts, 'BatchNorm2d');
+  /** `(numFeatures, {eps, momentum, affine, trackRunningStats})` or PyTorch's positional `(numFeatures, eps, momentum, affine, trackRunningStats)`. */
+  constructor(numFeatures: number, opts: BatchNormOptions | number = {}, momentum?: number, affine?: boolean, trackRunningStats?: boolean) {
+    super(numFeatures, bnOptions(opts, momentum, affine, trackRunningStats, 'BatchNorm2d'), 'BatchNorm2d');
   }
   protected checkInput(x: Tensor): void {
     const C = this.numFeatures;

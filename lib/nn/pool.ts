@@ -2,6 +2,7 @@
 import { avgPool2dNamed, maxPool2dNamed, pair, type Size2 } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
+import { checkOptions } from '../util/options.js';
 import { Module } from './module.js';
 
 export interface Pool2dLayerOptions {
@@ -9,6 +10,24 @@ export interface Pool2dLayerOptions {
   stride?: Size2;
   /** implicit padding on both sides, at most half the kernel (max: −∞, avg: zeros counted in the divisor) */
   padding?: Size2;
+  /** only false (PyTorch's default) */
+  ceilMode?: boolean;
+}
+
+/** `(kernel, {stride, padding})` or PyTorch's positional `(kernel, stride, padding)`. */
+function poolOptions(opts: Pool2dLayerOptions | Size2 | null | undefined, padding: Size2 | undefined, who: string): Pool2dLayerOptions {
+  let o: Pool2dLayerOptions;
+  if (opts === null || opts === undefined || typeof opts === 'number' || Array.isArray(opts)) {
+    o = {};
+    if (opts !== null && opts !== undefined) o.stride = opts as Size2;
+    if (padding !== undefined) o.padding = padding;
+  } else {
+    if (padding !== undefined) throw new TypeError(`${who}: a positional padding follows a positional stride; with an options object pass it there`);
+    o = opts as Pool2dLayerOptions;
+  }
+  checkOptions(o, ['stride', 'padding', 'ceilMode'], who);
+  if (o.ceilMode !== undefined && o.ceilMode !== false) throw new RangeError(`${who}: only ceilMode false is supported`);
+  return o;
 }
 
 /** Window maximum; stride defaults to the kernel size. */
@@ -17,8 +36,9 @@ export class MaxPool2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
 
-  constructor(kernelSize: Size2, opts: Pool2dLayerOptions = {}) {
+  constructor(kernelSize: Size2, stride?: Pool2dLayerOptions | Size2 | null, padding?: Size2) {
     super();
+    const opts = poolOptions(stride, padding, 'MaxPool2d');
     this.kernelSize = pair(kernelSize, 'kernel size', 1, 'MaxPool2d');
     this.stride = pair(opts.stride ?? this.kernelSize, 'stride', 1, 'MaxPool2d');
     this.padding = pair(opts.padding ?? 0, 'padding', 0, 'MaxPool2d');
@@ -39,8 +59,9 @@ export class AvgPool2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
 
-  constructor(kernelSize: Size2, opts: Pool2dLayerOptions = {}) {
+  constructor(kernelSize: Size2, stride?: Pool2dLayerOptions | Size2 | null, padding?: Size2) {
     super();
+    const opts = poolOptions(stride, padding, 'AvgPool2d');
     this.kernelSize = pair(kernelSize, 'kernel size', 1, 'AvgPool2d');
     this.stride = pair(opts.stride ?? this.kernelSize, 'stride', 1, 'AvgPool2d');
     this.padding = pair(opts.padding ?? 0, 'padding', 0, 'AvgPool2d');

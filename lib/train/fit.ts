@@ -3,6 +3,7 @@
  * Each batch: forward, loss, backward, optimizer.step(), optimizer.zeroGrad(). fit yields to the event
  * loop once per epoch, so it is genuinely async (timers and I/O run between epochs).
  */
+import { checkOptions } from '../util/options.js';
 import { noGrad } from '../autograd.js';
 import { DataLoader } from '../data/loader.js';
 import type { Dataset, Labels } from '../data/dataset.js';
@@ -83,10 +84,16 @@ export interface FitOptions {
   resumeFrom?: string;
 }
 
+const FIT_KEYS = [
+  'train', 'valid', 'epochs', 'batchSize', 'shuffle', 'seed', 'loss', 'optimizer', 'metrics', 'callbacks', 'progress',
+  'scheduler', 'schedulerStep', 'clipGradNorm', 'onEpochEnd', 'onBatchEnd', 'resumeFrom',
+] as const;
+
 /** Trains `model`; resolves to the per-epoch history. Epochs and batches are numbered from 1. */
 export async function fit(model: Module, o: FitOptions): Promise<History> {
   const who = 'fit';
   if (!o || typeof o !== 'object') throw new TypeError(`${who}: options are required`);
+  checkOptions(o, FIT_KEYS, who);
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new RangeError(`${who}: epochs must be an integer ≥ 0, got ${String(o.epochs)}`);
   if (!o.optimizer || typeof o.optimizer.step !== 'function') throw new TypeError(`${who}: an optimizer is required`);
   const lossFn = resolveLoss(o.loss, who);
@@ -223,6 +230,7 @@ export interface EvaluateOptions {
 
 /** Mean loss (and metrics) over a dataset or loader, in eval mode without gradients. Synchronous. */
 export function evaluate(model: Module, data: DataLoader | Dataset, o: EvaluateOptions = {}): { loss: number; accuracy?: number } {
+  checkOptions(o, ['loss', 'metrics', 'batchSize'], 'evaluate');
   const lossFn = resolveLoss(o.loss ?? 'crossEntropy', 'evaluate');
   const wantAcc = checkMetrics(o.metrics, 'evaluate');
   return evaluateLoader(model, asLoader(data, o.batchSize ?? 256, false, undefined, 'evaluate'), lossFn, wantAcc);
@@ -231,6 +239,7 @@ export function evaluate(model: Module, data: DataLoader | Dataset, o: EvaluateO
 /** model(x) in eval mode without gradients, in batches of batchSize (default: all at once) along dim 0. */
 export function predict(model: Module, x: Tensor, o: { batchSize?: number } = {}): Tensor {
   if (!(x instanceof Tensor)) throw new TypeError('predict: x must be a Tensor');
+  checkOptions(o, ['batchSize'], 'predict');
   const wasTraining = model.training;
   model.eval();
   try {

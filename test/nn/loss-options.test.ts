@@ -124,6 +124,28 @@ forEachBackend('crossEntropy / nllLoss options vs PyTorch', ['softmax', 'softmax
   });
 });
 
+forEachBackend('loss modules', ['softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'gatherRows', 'pointwiseLoss'], () => {
+  it('nn.CrossEntropyLoss({weight, ignoreIndex, labelSmoothing}) equals F.crossEntropy; weight is a buffer; keys checked', () => {
+    const c = REF.cases.find((k) => k.name === 'ce smoothing + weight + ignore mean')!;
+    const x = new Tensor(Float32Array.from(c.input), c.inputShape);
+    const loss = new ng.nn.CrossEntropyLoss({ weight: tensor(c.opts.weight!), labelSmoothing: c.opts.labelSmoothing });
+    expectClose(loss.forward(x, c.target).data, c.out.map(num), TOL);
+    expect(Object.keys(loss.stateDict())).toEqual(['weight']);
+    expect([...loss.parameters()].length).toBe(0);
+    expect(() => new ng.nn.CrossEntropyLoss({ ignore_index: 0 } as never)).toThrow(/CrossEntropyLoss: unknown option 'ignore_index' \(did you mean ignoreIndex\?\)/);
+    const nll = new ng.nn.NLLLoss({ ignoreIndex: 2, reduction: 'sum' });
+    expectClose(nll.forward(ng.logSoftmax(x, 1), [1, 2, 0, 3]).data, F.nllLoss(ng.logSoftmax(x, 1), [1, 2, 0, 3], { ignoreIndex: 2, reduction: 'sum' }).data);
+    const p = tensor([0.5, -1, 2]);
+    const t = tensor([1, 1, 0]);
+    expectClose(new ng.nn.MSELoss({ reduction: 'sum' }).forward(p, t).data, F.mseLoss(p, t, { reduction: 'sum' }).data);
+    expectClose(new ng.nn.L1Loss().forward(p, t).data, F.l1Loss(p, t).data);
+    expectClose(new ng.nn.HuberLoss({ delta: 0.5 }).forward(p, t).data, F.huberLoss(p, t, 0.5).data);
+    expectClose(new ng.nn.BCEWithLogitsLoss().forward(p, t).data, F.binaryCrossEntropyWithLogits(p, t).data);
+    expectClose(new ng.nn.BCELoss().forward(tensor([0.2, 0.9]), [0, 1]).data, F.binaryCrossEntropy(tensor([0.2, 0.9]), [0, 1]).data);
+    expect(() => new ng.nn.MSELoss({ reducton: 'sum' } as never)).toThrow(/did you mean reduction\?/);
+  });
+});
+
 forEachBackend('F.oneHot and the functional activations', ['unary', 'unaryBackward'], () => {
   it('oneHot: int32 [..., numClasses], numClasses inferred as max + 1', () => {
     const h = F.oneHot(new Tensor(Int32Array.from([0, 2, 1]), [3]));
