@@ -1,6 +1,6 @@
 /** Conv2d: a 2-D convolution layer over NCHW input (PyTorch's nn.Conv2d layout, names and init). */
 import { conv2dNamed, pair, type Size2 } from '../ops/conv.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
 import { checkOptions } from '../util/options.js';
 import { kaimingUniform_, uniform_ } from './init.js';
@@ -80,5 +80,91 @@ export class Conv2d extends Module {
   protected override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmtShape(this.kernelSize)}, stride=${fmtShape(this.stride)}, ` +
       `padding=${fmtShape(this.padding)}${this.dilation[0] > 1 || this.dilation[1] > 1 ? `, dilation=${fmtShape(this.dilation)}` : ''}, bias=${this.bias !== null}`;
+  }
+}
+
+export interface Conv1dLayerOptions {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  /** only 1 (no grouped convolution yet) */
+  groups?: number;
+  /** learn an additive per-channel bias (default true) */
+  bias?: boolean;
+}
+
+function intArg(v: unknown, what: string, min: number): number {
+  if (!Number.isInteger(v) || (v as number) < min) throw new RangeError(`Conv1d: ${what} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+/**
+ * y = conv1d(x, weight) + bias over [N, C, L] (or unbatched [C, L]) input, weight [outC, inC, k] and
+ * bias [outC] (PyTorch's nn.Conv1d layout and init: U(−1/√(inC·k), 1/√(inC·k)) for both). Runs as a
+ * conv2d with a 1×k kernel on an [N, C, 1, L] view.
+ */
+export class Conv1d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  /** `(inC, outC, k, {stride, padding, dilation, groups: 1, bias})` or PyTorch's positional `(inC, outC, k, stride, padding, dilation, groups, bias)`. */
+  constructor(
+    inChannels: number, outChannels: number, kernelSize: number, strideOrOpts: Conv1dLayerOptions | number = {},
+    padding?: number, dilation?: number, groups?: number, bias?: boolean,
+  ) {
+    super();
+    let opts: Conv1dLayerOptions;
+    if (typeof strideOrOpts === 'number') {
+      opts = { stride: strideOrOpts, padding, dilation, groups, bias };
+      for (const k of Object.keys(opts) as (keyof Conv1dLayerOptions)[]) if (opts[k] === undefined) delete opts[k];
+    } else {
+      if (padding !== undefined || dilation !== undefined || groups !== undefined || bias !== undefined) {
+        throw new TypeError('Conv1d: positional padding/dilation/groups/bias follow a positional stride; with an options object pass them there');
+      }
+      opts = strideOrOpts;
+    }
+    checkOptions(opts, ['stride', 'padding', 'dilation', 'groups', 'bias'], 'Conv1d');
+    if ((opts.groups ?? 1) !== 1) throw new RangeError(`Conv1d: only groups = 1 is supported, got ${String(opts.groups)}`);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`Conv1d: bias must be a boolean, got ${typeof opts.bias}`);
+    this.inChannels = intArg(inChannels, 'inChannels', 1);
+    this.outChannels = intArg(outChannels, 'outChannels', 1);
+    this.kernelSize = intArg(kernelSize, 'kernel size', 1);
+    this.stride = intArg(opts.stride ?? 1, 'stride', 1);
+    this.padding = intArg(opts.padding ?? 0, 'padding', 0);
+    this.dilation = intArg(opts.dilation ?? 1, 'dilation', 1);
+    const k = this.kernelSize;
+    this.weight = new Parameter(new Float32Array(outChannels * inChannels * k), [outChannels, inChannels, k]);
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (opts.bias ?? true) {
+      this.bias = new Parameter(new Float32Array(outChannels), [outChannels]);
+      const bound = 1 / Math.sqrt(inChannels * k);
+      uniform_(this.bias, -bound, bound);
+    } else {
+      this.bias = null;
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new TypeError(`Conv1d: expected a Tensor input, got ${x === null ? 'null' : typeof x}`);
+    const C = this.inChannels;
+    if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[x.ndim - 2] !== C) {
+      throw new Error(`Conv1d: expected input [N, ${C}, L] or [${C}, L], got ${fmtShape(x.shape)}`);
+    }
+    const batched = x.ndim === 3 ? x : x.unsqueeze(0);
+    const w = this.weight.reshape([this.outChannels, C, 1, this.kernelSize]);
+    const y = conv2dNamed(batched.unsqueeze(2), w, this.bias,
+      { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation] }, 'Conv1d').squeeze(2);
+    return x.ndim === 3 ? y : y.squeeze(0);
+  }
+
+  protected override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}` +
+      `${this.dilation > 1 ? `, dilation=${this.dilation}` : ''}, bias=${this.bias !== null}`;
   }
 }

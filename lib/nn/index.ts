@@ -12,7 +12,7 @@ export { linear, type LinearActivation } from './fused-linear.js';
 export * as functional from './F.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
-export { Conv2d, type Conv2dLayerOptions } from './conv.js';
+export { Conv1d, Conv2d, type Conv1dLayerOptions, type Conv2dLayerOptions } from './conv.js';
 export { MaxPool2d, AvgPool2d, type Pool2dLayerOptions } from './pool.js';
 export {
   MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, type MultiheadAttentionOptions,
