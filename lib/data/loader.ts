@@ -100,6 +100,13 @@ export class DataLoader implements Iterable<Batch> {
 /** Rows idx of t (first dim) into one new contiguous tensor. */
 function gather(t: Tensor, idx: Int32Array): Tensor {
   const w = t.size / t.shape[0];
+  if (t.dtype !== 'float32') {
+    // int32 (token ids, class labels) and bool rows keep their dtype: the dtype-generic row select
+    const d = t.data as unknown as Int32Array | Uint8Array;
+    const buf = t.dtype === 'int32' ? new Int32Array(idx.length * w) : new Uint8Array(idx.length * w);
+    if (buf.length > 0) current.indexSelect(d, idx, buf, 1, t.shape[0], w);
+    return new Tensor(buf, [idx.length, ...t.shape.slice(1)]);
+  }
   const out = new Tensor(new Float32Array(idx.length * w), [idx.length, ...t.shape.slice(1)]);
   if (out.size === 0) return out;
   let contiguous = true;

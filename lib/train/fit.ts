@@ -16,7 +16,7 @@ import { concat } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 import type { Callback, History, TrainContext } from './callbacks.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { correctCount, type MetricName } from './metrics.js';
+import { correctCount, predictionCount, type MetricName } from './metrics.js';
 import { Progress, type Logs } from './progress.js';
 
 export type LossName = 'crossEntropy' | 'mse' | 'l1' | 'huber' | 'binaryCrossEntropy' | 'binaryCrossEntropyWithLogits';
@@ -137,6 +137,7 @@ export async function fit(model: Module, o: FitOptions): Promise<History> {
       progress.epochBegin(epoch, train.length);
       let lossSum = 0;
       let correct = 0;
+      let scored = 0;
       let seen = 0;
       let batch = 0;
       for (const [xb, yb] of train) {
@@ -157,16 +158,18 @@ export async function fit(model: Module, o: FitOptions): Promise<History> {
         const bl: Logs = { loss: lv };
         if (wantAcc) {
           const c = correctCount(pred, yb);
+          const k = predictionCount(pred, yb);
           correct += c;
-          bl.accuracy = c / n;
+          scored += k;
+          bl.accuracy = c / k;
         }
         const running: Logs = { loss: lossSum / seen };
-        if (wantAcc) running.accuracy = correct / seen;
+        if (wantAcc) running.accuracy = correct / scored;
         progress.batchEnd(batch, n, running);
         for (const cb of callbacks) await cb.onBatchEnd?.(batch, bl);
       }
       const logs: Logs = { loss: lossSum / seen };
-      if (wantAcc) logs.accuracy = correct / seen;
+      if (wantAcc) logs.accuracy = correct / scored;
       if (valid) {
         const r = evaluateLoader(model, valid, lossFn, wantAcc);
         logs.valLoss = r.loss;
@@ -203,16 +206,20 @@ function evaluateLoader(model: Module, loader: DataLoader, lossFn: LossFn, wantA
     return noGrad(() => {
       let lossSum = 0;
       let correct = 0;
+      let scored = 0;
       let seen = 0;
       for (const [xb, yb] of loader) {
         const n = labelCount(yb);
         const pred = model.forward(xb);
         lossSum += lossFn(pred, yb).data[0] * n;
-        if (wantAcc) correct += correctCount(pred, yb);
+        if (wantAcc) {
+          correct += correctCount(pred, yb);
+          scored += predictionCount(pred, yb);
+        }
         seen += n;
       }
       const r: { loss: number; accuracy?: number } = { loss: seen > 0 ? lossSum / seen : NaN };
-      if (wantAcc) r.accuracy = seen > 0 ? correct / seen : NaN;
+      if (wantAcc) r.accuracy = scored > 0 ? correct / scored : NaN;
       return r;
     });
   } finally {

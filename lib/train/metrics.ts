@@ -14,6 +14,13 @@ export type MetricName = 'accuracy';
  * against targets thresholded at 0.5. Computed with ops (argmax, ge, eq, sum), under noGrad.
  */
 export function correctCount(pred: Tensor, y: Labels): number {
+  if (isSequence(pred, y)) {
+    // [B, T, V] predictions against class indices [B, T]: every position counts
+    const m = (y as Tensor).size;
+    const V = pred.shape[pred.ndim - 1];
+    if (m === 0) return 0;
+    return noGrad(() => sum(eq(argmax(reshape(pred, [m, V]), 1), reshape(y as Tensor, [m]))).item());
+  }
   const rows = pred.ndim === 0 ? 1 : pred.shape[0];
   const C = rows > 0 ? pred.size / rows : 0;
   if (y instanceof Int32Array || (y instanceof Tensor && y.size === rows && C > 1)) {
@@ -34,8 +41,24 @@ export function correctCount(pred: Tensor, y: Labels): number {
   });
 }
 
-/** Fraction of correct predictions. */
+/**
+ * Class-index targets [B, T, ...] (int32, 2-D or more) for predictions [B, T, ..., V]: a sequence
+ * model's logits, scored per position.
+ */
+function isSequence(pred: Tensor, y: Labels): boolean {
+  if (!(y instanceof Tensor) || y.dtype !== 'int32' || y.ndim < 2 || pred.ndim !== y.ndim + 1) return false;
+  for (let i = 0; i < y.ndim; i++) if (pred.shape[i] !== y.shape[i]) return false;
+  return true;
+}
+
+/** How many predictions correctCount scores: one per sample, or one per position for [B, T, V] against [B, T]. */
+export function predictionCount(pred: Tensor, y: Labels): number {
+  if (isSequence(pred, y)) return (y as Tensor).size;
+  return pred.ndim === 0 ? 1 : pred.shape[0];
+}
+
+/** Fraction of correct predictions (per position for [B, T, V] predictions against int32 targets [B, T]). */
 export function accuracy(pred: Tensor, y: Labels): number {
-  const rows = pred.ndim === 0 ? 1 : pred.shape[0];
+  const rows = predictionCount(pred, y);
   return rows === 0 ? NaN : correctCount(pred, y) / rows;
 }
