@@ -1,8 +1,9 @@
 // SGEMM driver (ISA-agnostic): cache blocking, packing orchestration, threading, batching.
-// Loop nest per task (a rectangle of C), row-major terms, A = broadcast operand, B = vector operand:
-//   jc (NC columns: packed B block kc×nc stays in L2)
-//     pc (KC: one K block; beta only on the first, epilogue only on the last)
-//       ic (MC rows: packed A block)
+// Loop nest per task (a rectangle of C), row-major terms, A = broadcast operand, B = vector operand
+// (BLIS's order with the operands' roles swapped: its L2 block is our B, its L3 block our A):
+//   ic (MC rows: packed A block, kept in L3)
+//     pc (KC: one K block; beta only on the first, epilogue only on the last) → pack A (mc×kc)
+//       jc (NC columns) → pack B (kc×nc, stays in L2)
 //         ir (MR: one A sliver, mr×kc, stays in L1 across the whole jr loop)
 //           jr (NR: one B panel streamed from L2) → micro-kernel
 // KC depends only on K and the cache sizes, and every C element is one k-ordered chain inside the
@@ -26,25 +27,40 @@ constexpr int64_t kDirectTransNc = 512;
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+// Cache blocking from the sizes CPUID reports (per core: L1d, L2; L3 as a bound), for the loop nest
+// above. Three constraints, in row-major terms (A = broadcast operand, B = vector operand):
+//  - KC: the A sliver (mr × kc floats) is the L1-resident piece, reused by every B panel of the jr
+//    loop; it gets half of L1d, the other half is for the B panel lines streaming through and C.
+//    AVX-512 12×32 with 48 KB L1d (Intel Sapphire/Emerald Rapids and AMD Zen 5 alike): 512. Then K
+//    is split evenly (784 → 2 × 392) rather than leaving a thin last block.
+//  - NC: the packed B block (kc × nc) is the L2-resident piece, streamed once per A sliver; it gets
+//    half of L2 (the rest holds the A slivers coming from L3 and the C tiles): 2 MB L2 → 512
+//    columns, Zen 5's 1 MB → 256.
+//  - MC: the packed A block (mc × kc) lives in L3 while the jc loop streams each sliver once per B
+//    block. It is packed once per K block, and B is packed once per (mc rows, K block): a large MC
+//    means both operands are packed exactly once for M ≤ MC. Its budget is half the L3, capped at
+//    4 × L2 (a per-core share of a shared L3 on Zen 5 (32 MB / 8 cores = 4 × its 1 MB L2), and a
+//    bound that does not trust hypervisors, which often report the whole socket's L3 or none).
+// Every constant scales with the reported sizes; the 1 MB / 32 KB / 4 × L2 fallbacks apply only
+// when neither CPUID nor sysconf knows. KC alone decides the arithmetic (the k-block boundaries):
+// results depend on it, never on NC, MC or the thread count.
 void choose_blocking(const GemmKernels& k, const GemmConfig& cfg, int64_t K, GemmPlan& b) {
   const CpuFeatures& f = cpu_features();
   const int64_t l1 = f.l1d_bytes > 0 ? f.l1d_bytes : 32 * 1024;
   const int64_t l2 = f.l2_bytes > 0 ? f.l2_bytes : 1024 * 1024;
+  const int64_t l3 = f.l3_bytes > 0 ? f.l3_bytes : 0;
   if (cfg.kc > 0) {
     b.kc = cfg.kc;
   } else {
-    // The A sliver (mr×kc floats) gets about half of L1; it is reused across every B panel.
     int64_t kc = std::min<int64_t>(std::max<int64_t>(l1 / 2 / (4 * k.mr), 64), k.kc_max);
-    // Split K evenly (784 → 2×392) instead of leaving a thin last block.
     const int64_t blocks = (std::max<int64_t>(K, 1) + kc - 1) / kc;
     b.kc = round_up((std::max<int64_t>(K, 1) + blocks - 1) / blocks, 4);
   }
-  // The packed B block (kc×nc) gets about half of L2.
   b.nc = cfg.nc > 0 ? round_up(cfg.nc, k.nr)
                     : std::max<int64_t>(k.nr, l2 / 2 / (4 * b.kc) / k.nr * k.nr);
-  // The packed A block only bounds scratch (slivers are consumed in order): a quarter of L2.
+  const int64_t a_budget = std::max(l2 / 2, l3 > 0 ? std::min(l3 / 2, 4 * l2) : 4 * l2);
   b.mc = cfg.mc > 0 ? round_up(cfg.mc, k.mr)
-                    : std::max<int64_t>(k.mr, l2 / 4 / (4 * b.kc) / k.mr * k.mr);
+                    : std::max<int64_t>(k.mr, a_budget / (4 * b.kc) / k.mr * k.mr);
 }
 
 // The no-pack path saves packing (a read+write of op(A) and op(B)) but reads A with a stride, and
@@ -83,8 +99,8 @@ void scale_only(const GemmKernels& k, const GemmArgs& g, float* C, int64_t m0, i
 int64_t rect_floats(const GemmKernels& k, const GemmArgs& g, const GemmPlan& bl) {
   if (g.K == 0 || g.alpha == 0.0f) return 0;
   if (bl.direct) return g.transB ? ws_round(ws_mul(bl.kc, std::min<int64_t>(kDirectTransNc, g.N))) : 0;
-  return ws_add(ws_round(ws_mul(bl.kc, round_up(std::min(bl.nc, g.N), k.nr))),
-                ws_round(ws_mul(bl.kc, round_up(std::min(bl.mc, g.M), k.mr))));
+  return ws_add(ws_round(ws_mul(bl.kc, round_up(std::min(bl.mc, g.M), k.mr))),
+                ws_round(ws_mul(bl.kc, round_up(std::min(bl.nc, g.N), k.nr))));
 }
 
 // C[m0:m1, n0:n1] of one matrix on the calling thread, packing into `work` (this thread's slice).
@@ -130,21 +146,22 @@ void gemm_rect(const GemmKernels& k, const GemmArgs& g, const GemmPlan& bl, cons
     }
     return;
   }
-  float* bp = work;  // then the A block, both 64-byte aligned (rect_floats)
-  float* ap = work + ws_round(bl.kc * round_up(std::min(bl.nc, g.N), k.nr));
+  // A block (mc×kc slivers) first, then the B block (kc×nc panels), both 64-byte aligned (rect_floats).
+  float* ap = work;
+  float* bp = work + ws_round(bl.kc * round_up(std::min(bl.mc, g.M), k.mr));
   const bool want_bias = g.epilogue >= kEpiBias;
-  for (int64_t jc = n0; jc < n1; jc += bl.nc) {
-    const int64_t nb = std::min(bl.nc, n1 - jc);
+  for (int64_t ic = m0; ic < m1; ic += bl.mc) {
+    const int64_t mb = std::min(bl.mc, m1 - ic);
     for (int64_t pc = 0; pc < g.K; pc += bl.kc) {
       const int64_t kb = std::min(bl.kc, g.K - pc);
       const bool last = pc + kb == g.K;
       const float beta = pc == 0 ? g.beta : 1.0f;
-      const float* bsrc = g.transB ? x.B + jc * g.ldb + pc : x.B + pc * g.ldb + jc;
-      k.pack_b(g.transB, bsrc, g.ldb, kb, nb, bp);
-      for (int64_t ic = m0; ic < m1; ic += bl.mc) {
-        const int64_t mb = std::min(bl.mc, m1 - ic);
-        const float* asrc = g.transA ? x.A + pc * g.lda + ic : x.A + ic * g.lda + pc;
-        k.pack_a(g.transA, asrc, g.lda, mb, kb, ap);
+      const float* asrc = g.transA ? x.A + pc * g.lda + ic : x.A + ic * g.lda + pc;
+      k.pack_a(g.transA, asrc, g.lda, mb, kb, ap);
+      for (int64_t jc = n0; jc < n1; jc += bl.nc) {
+        const int64_t nb = std::min(bl.nc, n1 - jc);
+        const float* bsrc = g.transB ? x.B + jc * g.ldb + pc : x.B + pc * g.ldb + jc;
+        k.pack_b(g.transB, bsrc, g.ldb, kb, nb, bp);
         for (int64_t ir = 0; ir < mb; ir += k.mr) {
           const int mm = int(std::min<int64_t>(k.mr, mb - ir));
           const float* a = ap + ir * kb;

@@ -74,7 +74,7 @@ void transpose_simd(const float* src, int64_t lds, int64_t rows, int64_t cols, f
 
 extern const GemmKernels gemm_kernels_table;
 const GemmKernels gemm_kernels_table = {
-    "avx2", kMR, kNR, 384, &pack_a_t<kMR>, &pack_b_t<kNR>, &micro_t<Traits, kMR, kNR>,
+    "avx2", kMR, kNR, 384, &pack_a_t<kMR>, &pack_b_t<kNR, &transpose_simd>, &micro_t<Traits, kMR, kNR>,
     &direct_t<Traits, 8, 12, 6, 2>, &activate_tile, &transpose_simd,
 };
 

@@ -12,8 +12,16 @@
 
 #define NG_UNROLL _Pragma("GCC unroll 16")
 
+// The ISA's register-block transpose, dst[c*ldd + r] = src[r*lds + c] (GemmKernels::transpose), or
+// nullptr. The packing routines below use it where a plain copy would scatter one float at a time.
+using TransposeFn = void (*)(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst,
+                             int64_t ldd) noexcept;
+
 // op(A) rows [0,m) × k-range [0,k) into slivers of MR rows: sliver s, element (i,p) at p*MR + i.
-template <int MR>
+// Not transposed, a sliver is the transpose of an MR-row strip of A: with TR it goes through the
+// register transpose (AVX-512: 16×16 blocks, opmask edges; ~3× the scalar scatter), else one
+// float per store.
+template <int MR, TransposeFn TR = nullptr>
 void pack_a_t(bool trans, const float* A, int64_t lda, int64_t m, int64_t k, float* dst) noexcept {
   for (int64_t i0 = 0; i0 < m; i0 += MR, dst += k * MR) {
     const int rows = int(m - i0 < MR ? m - i0 : MR);
@@ -24,7 +32,12 @@ void pack_a_t(bool trans, const float* A, int64_t lda, int64_t m, int64_t k, flo
         for (int r = 0; r < rows; ++r) d[r] = src[r];
         for (int r = rows; r < MR; ++r) d[r] = 0.0f;
       }
-    } else {      // op(A)(i,p) = A[i*lda + p]: read rows contiguously, scatter with stride MR
+    } else if constexpr (TR != nullptr) {  // op(A)(i,p) = A[i*lda + p]: transpose the rows × k strip
+      TR(A + i0 * lda, lda, rows, k, dst, MR);
+      if (rows < MR)
+        for (int64_t p = 0; p < k; ++p)
+          for (int r = rows; r < MR; ++r) dst[p * MR + r] = 0.0f;
+    } else {      // read rows contiguously, scatter with stride MR
       for (int r = 0; r < rows; ++r) {
         const float* src = A + (i0 + r) * lda;
         for (int64_t p = 0; p < k; ++p) dst[p * MR + r] = src[p];
@@ -36,7 +49,9 @@ void pack_a_t(bool trans, const float* A, int64_t lda, int64_t m, int64_t k, flo
 }
 
 // op(B) k-range [0,k) × columns [0,n) into panels of NR columns: panel s, element (p,j) at p*NR + j.
-template <int NR>
+// Transposed, a panel is the transpose of an NR-row strip of the stored B (N×K): with TR through
+// the register transpose, else 4 k-steps of every column at a time.
+template <int NR, TransposeFn TR = nullptr>
 void pack_b_t(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, float* dst) noexcept {
   for (int64_t j0 = 0; j0 < n; j0 += NR, dst += k * NR) {
     const int cols = int(n - j0 < NR ? n - j0 : NR);
@@ -51,7 +66,12 @@ void pack_b_t(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, flo
           for (int c = cols; c < NR; ++c) d[c] = 0.0f;
         }
       }
-    } else {       // op(B)(p,j) = B[j*ldb + p]: walk 4 k-steps of every column at a time
+    } else if constexpr (TR != nullptr) {  // op(B)(p,j) = B[j*ldb + p]: transpose the cols × k strip
+      TR(B + j0 * ldb, ldb, cols, k, dst, NR);
+      if (cols < NR)
+        for (int64_t p = 0; p < k; ++p)
+          for (int c = cols; c < NR; ++c) dst[p * NR + c] = 0.0f;
+    } else {       // walk 4 k-steps of every column at a time
       int64_t p = 0;
       for (; p + 4 <= k; p += 4) {
         float* d = dst + p * NR;
@@ -152,8 +172,18 @@ __attribute__((noinline)) void micro_rn(int64_t kc, const float* a, const float*
   using V = typename T::V;
   V acc[R][NV];
   NG_UNROLL for (int r = 0; r < R; ++r) NG_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = T::zero();
-  for (int64_t p = 0; p < kc; ++p) {
+  // The C tile is read (beta ≠ 0, or every K block after the first) and written once at the end:
+  // ask for its lines now (one per 64 bytes of each row) so that they arrive during the k loop
+  // instead of stalling the store (R rows ldc apart: R different pages for large N).
+  NG_UNROLL for (int r = 0; r < R; ++r)
+    NG_UNROLL for (int v = 0; v < (NV * T::W * 4 + 63) / 64; ++v) __builtin_prefetch(C + r * ldc + v * 16, 1, 3);
+  // Unrolled by 4: the pointer and counter updates are amortised over 4 rank-1 updates (integer
+  // ops compete with the FMAs for ports 0/5 on Intel).
+  _Pragma("GCC unroll 4") for (int64_t p = 0; p < kc; ++p) {
     V bv[NV];
+    // The B panel streams from L2: request its lines 8 k-steps (1 KB for 12×32) ahead (prefetches
+    // past the panel's end are harmless: they never fault).
+    NG_UNROLL for (int v = 0; v < (NR * 4 + 63) / 64; ++v) __builtin_prefetch(b + 8 * NR + v * 16, 0, 3);
     NG_UNROLL for (int v = 0; v < NV; ++v) bv[v] = T::load(b + v * T::W);
     NG_UNROLL for (int r = 0; r < R; ++r) {
       const V av = T::set1(a[r]);
