@@ -1,15 +1,22 @@
 // SGEMM benchmark: GFLOP/s of the native gemm per ISA and thread count, as a fraction of the FMA
 // peak measured on the same ISA, for square sizes, the MNIST MLP shapes (784→256→128→10, batch 128
 // and 64: forward NN, weight-gradient TN, input-gradient NT), fused activation epilogues, a LeNet-style
-// CNN's im2col GEMMs (batch 64), plus the js reference loop.
-//   node bench/gemm.mjs [--quick] [--isa avx512,avx2,scalar] [--threads 1,2]
+// CNN's im2col GEMMs (batch 64), plus the js reference loop. Next to each raw kernel figure, the same
+// product through the public API, `a.matmul(b)` on tensors from dist/cjs (ng.randn, shapes [M,K]·[K,N];
+// a transposed operand is a `.t()` view of the stored layout, as the raw call's transA/transB), with the
+// same threads, in the same process: what the N-API call, output allocation and op dispatch cost on
+// top of the kernel. Plain products only (the epilogue rows have no API column).
+//   node bench/gemm.mjs [--quick] [--isa avx512,avx2,scalar] [--threads 1,2] [--no-api]
 // The ISA is fixed per process, so each ISA runs in a child process with NODEGRAD_ISA set.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const addonPath = path.join(here, '..', 'build', 'Release', 'nodegrad.node');
+const distCjs = path.join(here, '..', 'dist', 'cjs', 'index.js');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const opt = (name, dflt) => {
@@ -21,6 +28,35 @@ function loadAddon() {
   const mod = { exports: {} };
   process.dlopen(mod, addonPath);
   return mod.exports;
+}
+
+// The public API (dist/cjs, CommonJS like a require() user), when it is built and runs the same ISA
+// natively; otherwise the reason it cannot be measured.
+function loadApi(isa) {
+  if (args.includes('--no-api')) return { reason: '--no-api' };
+  if (!fs.existsSync(distCjs)) return { reason: 'dist/cjs not built (npm run build)' };
+  let ng;
+  try {
+    ng = createRequire(import.meta.url)(distCjs);
+  } catch (e) {
+    return { reason: `dist/cjs/index.js does not load: ${String(e?.message ?? e).split('\n')[0]}` };
+  }
+  if (ng.getBackend() !== 'native') return { reason: `the API runs the ${ng.getBackend()} backend` };
+  if (ng.nativeInfo().isa !== isa) return { reason: `the API runs ${ng.nativeInfo().isa}, not ${isa}` };
+  // A transposed operand must be a view (a GEMM flag), not a copy, for the NT/TN rows to compare like
+  // with like: tensors that share storage with their transpose. Otherwise those rows are skipped.
+  const probe = ng.randn([2, 3]);
+  const tr = typeof probe.t === 'function' ? probe.t() : probe.transpose(0, 1);
+  const views = probe._storage !== undefined && tr._storage === probe._storage;
+  return { ng, views };
+}
+
+// Operands of s as API tensors: op(A) [M,K] and op(B) [K,N]; stored transposed for ta/tb, as views.
+function apiOperands(ng, s) {
+  const tr = (x) => (typeof x.t === 'function' ? x.t() : x.transpose(0, 1));
+  const a = s.ta ? tr(ng.randn([s.K, s.M])) : ng.randn([s.M, s.K]);
+  const b = s.tb ? tr(ng.randn([s.N, s.K])) : ng.randn([s.K, s.N]);
+  return [a, b];
 }
 
 function shapes(isa) {
@@ -101,6 +137,8 @@ function child(isa) {
   const ms = quick ? 100 : 300;
   const out = { isa: info.isa, peak: {}, rows: [] };
   for (const t of threadList) out.peak[t] = b.fmaPeak(t, ms);
+  const api = loadApi(info.isa);
+  out.api = api.ng ? { views: api.views, note: api.views ? 'a.matmul(b), transposed operands as .t() views' : 'a.matmul(b); NN rows only (transpose is not a view in this build)' } : { reason: api.reason };
   for (const s of shapes(isa)) {
     const lda = s.ta ? s.M : s.K, ldb = s.tb ? s.K : s.N;
     const A = rand(s.M * s.K, 1), B = rand(s.K * s.N, 2), C = new Float32Array(s.M * s.N);
@@ -112,6 +150,15 @@ function child(isa) {
       const sec = timeIt(() => b.gemm(s.ta, s.tb, s.M, s.N, s.K, 1, A, lda, B, ldb, 0, C, s.N, epi, bias, 1, 0, 0, 0),
         quick ? 5 : 7, quick ? 50 : 200);
       row.gflops[t] = flops / sec / 1e9;
+    }
+    if (api.ng && !s.epi && (api.views || (!s.ta && !s.tb))) {
+      const [a, bb] = apiOperands(api.ng, s);
+      row.api = {};
+      for (const t of threadList) {
+        api.ng.setNumThreads(t);
+        const sec = timeIt(() => a.matmul(bb), quick ? 5 : 7, quick ? 50 : 200);
+        row.api[t] = flops / sec / 1e9;
+      }
     }
     if (isa === info.isa && s.M === s.N && s.N === s.K && s.M <= 256 && !s.ta && !s.tb) {
       row.js = flops / timeIt(() => jsGemmNN(s.M, s.N, s.K, A, B, C), 5, quick ? 50 : 200) / 1e9;
@@ -138,11 +185,15 @@ function main() {
       continue;
     }
     const ts = Object.keys(res.peak);
-    console.log(`\n## ${isa}: measured FMA peak ` + ts.map((t) => `${t}T ${res.peak[t].toFixed(1)}`).join(', ') + ' GFLOP/s');
-    console.log('| shape | ' + ts.map((t) => `${t}T GFLOP/s | ${t}T % peak`).join(' | ') + (jsShown ? '' : ' | js GFLOP/s') + ' |');
-    console.log('|---|' + ts.map(() => '---:|---:').join('|') + (jsShown ? '' : '|---:') + '|');
+    const hasApi = res.rows.some((r) => r.api);
+    console.log(`\n## ${isa}: measured FMA peak ` + ts.map((t) => `${t}T ${res.peak[t].toFixed(1)}`).join(', ') + ' GFLOP/s' +
+      (hasApi ? `; API: ${res.api.note}` : `; no API column (${res.api?.reason ?? 'not measured'})`));
+    const apiHead = (t) => (hasApi ? ` | ${t}T API GFLOP/s | ${t}T API/kernel` : '');
+    console.log('| shape | ' + ts.map((t) => `${t}T GFLOP/s | ${t}T % peak${apiHead(t)}`).join(' | ') + (jsShown ? '' : ' | js GFLOP/s') + ' |');
+    console.log('|---|' + ts.map(() => '---:|---:' + (hasApi ? '|---:|---:' : '')).join('|') + (jsShown ? '' : '|---:') + '|');
     for (const row of res.rows) {
-      const cells = ts.map((t) => `${row.gflops[t].toFixed(1)} | ${((100 * row.gflops[t]) / res.peak[t]).toFixed(0)}%`);
+      const apiCells = (t) => (!hasApi ? '' : row.api ? ` | ${row.api[t].toFixed(1)} | ${(row.api[t] / row.gflops[t]).toFixed(2)}` : ' |  | ');
+      const cells = ts.map((t) => `${row.gflops[t].toFixed(1)} | ${((100 * row.gflops[t]) / res.peak[t]).toFixed(0)}%${apiCells(t)}`);
       const js = jsShown ? '' : ` | ${row.js ? row.js.toFixed(2) : ''}`;
       console.log(`| ${row.name} | ${cells.join(' | ')}${js} |`);
     }

@@ -118,7 +118,7 @@ function gemmSection(runs) {
 function apiVsPeers(r, groups, shapes) {
   const ts = Object.keys(r.peak);
   const numpy = [...groups.entries()].filter(([g]) => g.startsWith('numpy'));
-  const head = ['shape', ...ts.flatMap((t) => [`kernel ${t}T`, `API ${t}T`, `API/kernel ${t}T`, ...numpy.flatMap(([g]) => [`${g} ${t}T`, `API/${g.split(' ')[0]} ${t}T`])])];
+  const head = ['shape', ...ts.flatMap((t) => [`kernel ${t}T`, `API ${t}T`, `API/kernel ${t}T`, ...numpy.flatMap(([g]) => [`${g} ${t}T`, `API/${g} ${t}T`])])];
   let md = `### Public API \`a.matmul(b)\` vs raw kernel (${r.isa}) vs numpy, same thread count (GFLOP/s, medians)\n\n| ${head.join(' | ')} |\n|---|${head.slice(1).map(() => '---:').join('|')}|\n`;
   for (const s of shapes) {
     const row = r.rows.find((x) => x.name === s);
