@@ -13,6 +13,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
+import { checkOptions } from '../util/options.js';
 import { add, mul } from '../ops/elementwise.js';
 import { where } from '../ops/compare.js';
 import { mean } from '../ops/reduce.js';
@@ -29,10 +30,6 @@ import { Module, Parameter } from './module.js';
 import { ModuleList } from './containers.js';
 import { scaledDotProductAttention } from './attention.js';
 
-function checkKeys(o: object, known: readonly string[], who: string): void {
-  if (o === null || typeof o !== 'object') throw new TypeError(`${who}: options must be an object`);
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new TypeError(`${who}: unknown option '${k}' (known: ${known.join(', ')})`);
-}
 
 function posInt(v: unknown, name: string, who: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${name} must be a positive integer, got ${String(v)}`);
@@ -97,7 +94,7 @@ export class MultiheadAttention extends Module {
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {
     super();
     const who = 'MultiheadAttention';
-    checkKeys(opts, ['dropout', 'bias', 'batchFirst', 'kdim', 'vdim'], who);
+    checkOptions(opts, ['dropout', 'bias', 'batchFirst', 'kdim', 'vdim'], who);
     this.embedDim = posInt(embedDim, 'embedDim', who);
     this.numHeads = posInt(numHeads, 'numHeads', who);
     if (embedDim % numHeads !== 0) throw new RangeError(`${who}: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
@@ -167,7 +164,7 @@ export class MultiheadAttention extends Module {
   /** [output, weights | null] (forward's result, typed as the pair). */
   attend(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const who = 'MultiheadAttention';
-    checkKeys(opts, ['attnMask', 'keyPaddingMask', 'needWeights', 'averageAttnWeights', 'isCausal'], who);
+    checkOptions(opts, ['attnMask', 'keyPaddingMask', 'needWeights', 'averageAttnWeights', 'isCausal'], who);
     for (const [t, n] of [[query, 'query'], [key, 'key'], [value, 'value']] as const) {
       if (!(t instanceof Tensor)) throw new TypeError(`${who}: ${n} must be a Tensor`);
       if (t.ndim !== 2 && t.ndim !== 3) throw new Error(`${who}: ${n} must be 3-D ([L, N, E], or [N, L, E] with batchFirst) or 2-D unbatched, got ${fmtShape(t.shape)}`);
@@ -265,6 +262,21 @@ export interface TransformerEncoderForwardOptions {
 
 const ENC_KEYS = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias'];
 
+/** Validates and applies the option handling shared by TransformerEncoderLayer and TransformerDecoderLayer. */
+function layerConfig(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions, who: string) {
+  dModel = posInt(dModel, 'dModel', who);
+  nhead = posInt(nhead, 'nhead', who);
+  const ff = posInt(opts.dimFeedforward ?? 2048, 'dimFeedforward', who);
+  const p = prob(opts.dropout ?? 0.1, 'dropout', who);
+  const act = opts.activation ?? 'relu';
+  if (act !== 'relu' && act !== 'gelu') throw new RangeError(`${who}: activation must be 'relu' or 'gelu', got '${String(act)}'`);
+  const activation: 'relu' | 'gelu' = act;
+  const eps = opts.layerNormEps ?? 1e-5;
+  const bias = opts.bias ?? true;
+  const normFirst = opts.normFirst ?? false;
+  return { dModel, nhead, ff, p, activation, eps, bias, normFirst };
+}
+
 /** One encoder block (torch.nn.TransformerEncoderLayer): self-attention and a feed-forward net, post- or pre-norm. */
 export class TransformerEncoderLayer extends Module {
   readonly dModel: number;
@@ -284,18 +296,13 @@ export class TransformerEncoderLayer extends Module {
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();
     const who = 'TransformerEncoderLayer';
-    checkKeys(opts, ENC_KEYS, who);
+    checkOptions(opts, ENC_KEYS, who);
     Object.defineProperty(this, 'config', { value: [dModel, nhead, { ...opts }], enumerable: false });
-    this.dModel = posInt(dModel, 'dModel', who);
-    this.nhead = posInt(nhead, 'nhead', who);
-    const ff = posInt(opts.dimFeedforward ?? 2048, 'dimFeedforward', who);
-    const p = prob(opts.dropout ?? 0.1, 'dropout', who);
-    const act = opts.activation ?? 'relu';
-    if (act !== 'relu' && act !== 'gelu') throw new RangeError(`${who}: activation must be 'relu' or 'gelu', got '${String(act)}'`);
-    this.activation = act;
-    const eps = opts.layerNormEps ?? 1e-5;
-    const bias = opts.bias ?? true;
-    this.normFirst = opts.normFirst ?? false;
+    const { ff, p, eps, bias, ...cfg } = layerConfig(dModel, nhead, opts, who);
+    this.dModel = cfg.dModel;
+    this.nhead = cfg.nhead;
+    this.activation = cfg.activation;
+    this.normFirst = cfg.normFirst;
     // children in PyTorch's order: self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2
     const sa = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst ?? false });
     alias(this, 'selfAttn', () => sa);
@@ -325,7 +332,7 @@ export class TransformerEncoderLayer extends Module {
   }
 
   forward(src: Tensor, opts: TransformerEncoderForwardOptions = {}): Tensor {
-    checkKeys(opts, ['srcMask', 'srcKeyPaddingMask', 'isCausal'], 'TransformerEncoderLayer');
+    checkOptions(opts, ['srcMask', 'srcKeyPaddingMask', 'isCausal'], 'TransformerEncoderLayer');
     let x = src;
     if (this.normFirst) {
       x = add(x, this.sa(this.norm1.forward(x), opts));
@@ -360,7 +367,7 @@ export class TransformerEncoder extends Module {
 
   constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, opts: { norm?: Module | null } = {}) {
     super();
-    checkKeys(opts, ['norm'], 'TransformerEncoder');
+    checkOptions(opts, ['norm'], 'TransformerEncoder');
     if (!(encoderLayer instanceof TransformerEncoderLayer)) throw new TypeError('TransformerEncoder: encoderLayer must be a TransformerEncoderLayer');
     this.numLayers = posInt(numLayers, 'numLayers', 'TransformerEncoder');
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.copy()));
@@ -368,7 +375,7 @@ export class TransformerEncoder extends Module {
   }
 
   forward(src: Tensor, opts: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
-    checkKeys(opts, ['mask', 'srcKeyPaddingMask', 'isCausal'], 'TransformerEncoder');
+    checkOptions(opts, ['mask', 'srcKeyPaddingMask', 'isCausal'], 'TransformerEncoder');
     let x = src;
     for (const layer of this.layers) {
       x = (layer as TransformerEncoderLayer).forward(x, { srcMask: opts.mask ?? null, srcKeyPaddingMask: opts.srcKeyPaddingMask ?? null, isCausal: opts.isCausal ?? false });
@@ -413,17 +420,12 @@ export class TransformerDecoderLayer extends Module {
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();
     const who = 'TransformerDecoderLayer';
-    checkKeys(opts, ENC_KEYS, who);
-    this.dModel = posInt(dModel, 'dModel', who);
-    this.nhead = posInt(nhead, 'nhead', who);
-    const ff = posInt(opts.dimFeedforward ?? 2048, 'dimFeedforward', who);
-    const p = prob(opts.dropout ?? 0.1, 'dropout', who);
-    const act = opts.activation ?? 'relu';
-    if (act !== 'relu' && act !== 'gelu') throw new RangeError(`${who}: activation must be 'relu' or 'gelu', got '${String(act)}'`);
-    this.activation = act;
-    const eps = opts.layerNormEps ?? 1e-5;
-    const bias = opts.bias ?? true;
-    this.normFirst = opts.normFirst ?? false;
+    checkOptions(opts, ENC_KEYS, who);
+    const { ff, p, eps, bias, ...cfg } = layerConfig(dModel, nhead, opts, who);
+    this.dModel = cfg.dModel;
+    this.nhead = cfg.nhead;
+    this.activation = cfg.activation;
+    this.normFirst = cfg.normFirst;
     const bf = opts.batchFirst ?? false;
     const sa = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: bf });
     const ca = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: bf });
@@ -463,7 +465,7 @@ export class TransformerDecoderLayer extends Module {
   }
 
   forward(tgt: Tensor, memory: Tensor, opts: TransformerDecoderForwardOptions = {}): Tensor {
-    checkKeys(opts, ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal'], 'TransformerDecoderLayer');
+    checkOptions(opts, ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal'], 'TransformerDecoderLayer');
     if (!(memory instanceof Tensor)) throw new TypeError('TransformerDecoderLayer: memory must be a Tensor');
     let x = tgt;
     if (this.normFirst) {
