@@ -4,6 +4,7 @@
  */
 import { enableGrad, isGradEnabled, noGrad, runBackward, setGradEnabled } from './autograd.js';
 import { Tensor } from './tensor.js';
+import { checkOptions } from './util/options.js';
 import { fmtShape, shapesEqual } from './util/shape.js';
 
 export interface GradOptions {
@@ -24,8 +25,7 @@ const KNOWN = ['gradOutputs', 'retainGraph', 'createGraph', 'allowUnused'];
  * (null only with allowUnused, for an input the outputs do not depend on).
  */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
-  if (typeof opts !== 'object' || opts === null) throw new TypeError('grad: options must be an object');
-  for (const k of Object.keys(opts)) if (!KNOWN.includes(k)) throw new TypeError(`grad: unknown option '${k}' (known: ${KNOWN.join(', ')})`);
+  checkOptions(opts, KNOWN, 'grad');
   if (opts.createGraph) throw new Error('grad: createGraph is not supported (nodegrad computes first-order gradients)');
   const outs = outputs instanceof Tensor ? [outputs] : [...(outputs as readonly Tensor[])];
   const ins = inputs instanceof Tensor ? [inputs] : [...(inputs as readonly Tensor[])];

@@ -13,7 +13,8 @@ import { checkDType, dtypeOfArray, newArray, type DataArray, type DType } from '
 import { defaultGenerator } from './random.js';
 import { release, zerosF32 } from './util/alloc.js';
 import { describe } from './util/describe.js';
-import { checkShape, contiguousStrides, fmtShape, MAX_ELEMENTS, shapesEqual, sizeOf } from './util/shape.js';
+import { checkOptions } from './util/options.js';
+import { checkShape, coalesce, contiguousStrides, fmtShape, MAX_ELEMENTS, shapesEqual, sizeOf } from './util/shape.js';
 
 /**
  * One typed array shared by a tensor and all of its views. `version` counts in-place writes made
@@ -39,10 +40,6 @@ export interface BackwardOptions {
   retainGraph?: boolean;
 }
 
-function checkBackwardOptions(o: BackwardOptions): void {
-  if (typeof o !== 'object' || o === null) throw new TypeError('backward: options must be an object like {retainGraph}');
-  for (const k of Object.keys(o)) if (k !== 'retainGraph') throw new TypeError(`backward: unknown option '${k}' (known: retainGraph)`);
-}
 
 /** Nested arrays of numbers, e.g. [[1, 2], [3, 4]]. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -154,9 +151,10 @@ export class Tensor {
     }
     const out = this.dtype === 'float32' ? new Float32Array(this.size) : newArray(this.dtype, this.size);
     if (this.size > 0) {
-      const c = collapse(this.shape, this._strides);
-      if (this.dtype === 'float32') current.copy(c.shape, this._storage.buf as Float32Array, this._offset, c.strides, out as Float32Array, 0, contiguousStrides(c.shape), false);
-      else current.copyTyped(c.shape, this._storage.buf, this._offset, c.strides, out, 0, contiguousStrides(c.shape));
+      const c = coalesce(this.shape, [this._strides]);
+      const st = c.strides[0];
+      if (this.dtype === 'float32') current.copy(c.shape, this._storage.buf as Float32Array, this._offset, st, out as Float32Array, 0, contiguousStrides(c.shape), false);
+      else current.copyTyped(c.shape, this._storage.buf, this._offset, st, out, 0, contiguousStrides(c.shape));
     }
     return out as Float32Array;
   }
@@ -175,8 +173,8 @@ export class Tensor {
     }
     if (this._contig) this.data.set(values);
     else {
-      const c = collapse(this.shape, this._strides);
-      current.copyTyped(c.shape, values, 0, contiguousStrides(c.shape), this._storage.buf, this._offset, c.strides);
+      const c = coalesce(this.shape, [this._strides]);
+      current.copyTyped(c.shape, values, 0, contiguousStrides(c.shape), this._storage.buf, this._offset, c.strides[0]);
     }
     this._storage.version++;
   }
@@ -300,7 +298,7 @@ export class Tensor {
       opts = grad as BackwardOptions;
       grad = undefined;
     }
-    if (opts !== undefined) checkBackwardOptions(opts);
+    checkOptions(opts, ['retainGraph'], 'backward');
     if (!this.requiresGrad) {
       throw new Error('backward: this tensor does not require grad (set requiresGrad on an input, outside noGrad)');
     }
@@ -423,26 +421,6 @@ export function isContiguousLayout(shape: readonly number[], strides: readonly n
   return true;
 }
 
-/** Merges dims a strided walk can take as one (fewer dims for the copy kernels); rank ≥ 1. */
-export function collapse(shape: readonly number[], strides: readonly number[]): { shape: number[]; strides: number[] } {
-  const s: number[] = [];
-  const st: number[] = [];
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d];
-    if (n === 1) continue;
-    const k = s.length - 1;
-    if (k >= 0 && st[k] === strides[d] * n) {
-      s[k] *= n;
-      st[k] = strides[d];
-    } else {
-      s.push(n);
-      st.push(strides[d]);
-    }
-  }
-  if (s.length === 0) return { shape: [1], strides: [0] };
-  return { shape: s, strides: st };
-}
-
 function arrayName(d: DType): string {
   return d === 'float32' ? 'Float32Array' : d === 'int32' ? 'Int32Array' : 'Uint8Array';
 }
@@ -480,10 +458,7 @@ const OPTION_KEYS = ['requiresGrad', 'dtype'];
 /** Checks an options object of a constructor: known keys only, dtype valid, requiresGrad only on float32. */
 function readOpts(opts: TensorOptions | undefined, op: string, fallback: DType = 'float32'): { dtype: DType; rg: boolean } {
   if (opts === undefined || opts === null) return { dtype: fallback, rg: false };
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`${op}: options must be an object, got ${Array.isArray(opts) ? 'an array' : typeof opts}`);
-  for (const k of Object.keys(opts)) {
-    if (!OPTION_KEYS.includes(k)) throw new TypeError(`${op}: unknown option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
-  }
+  checkOptions(opts, OPTION_KEYS, op);
   const dtype = opts.dtype === undefined ? fallback : checkDType(opts.dtype, op);
   const rg = opts.requiresGrad ?? false;
   if (typeof rg !== 'boolean') throw new TypeError(`${op}: requiresGrad must be a boolean, got ${typeof rg}`);
@@ -518,7 +493,7 @@ export function tensor(
     throw new TypeError(`tensor: values must be a number, a (nested) array or a typed array, got ${values === null ? 'null' : typeof values}`);
   }
   const natural: DType = dtypeOfArray(values) ?? (typeof values === 'boolean' || firstLeafIsBool(values) ? 'bool' : 'float32');
-  const { dtype, rg } = readOpts(opts, 'tensor', natural === 'float32' || dtypeOfArray(values) !== null ? natural : natural);
+  const { dtype, rg } = readOpts(opts, 'tensor', natural);
   if (shape !== undefined) checkShape(shape, 'tensor');
   if (typeof values === 'number' || typeof values === 'boolean') {
     const s = shape ?? [];

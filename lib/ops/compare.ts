@@ -10,7 +10,7 @@ import { Tensor } from '../tensor.js';
 import { checkDType, newArray, promote, type DataArray, type DType } from '../dtype.js';
 import { emptyF32 } from '../util/alloc.js';
 import { broadcastShapes, coalesce, contiguousStrides, fmtShape, sizeOf } from '../util/shape.js';
-import { sumToShape } from './core.js';
+import { readStrides, storageOf, sumToShape } from './core.js';
 import { contiguous } from './shape.js';
 
 /** A copy in another dtype (this tensor itself when the dtype already matches, as PyTorch). */
@@ -22,22 +22,6 @@ export function to(x: Tensor, dtype: DType | string): Tensor {
   if (x.size > 0) current.cast(src.data as DataArray, out, x.size);
   // casting away from float32 (or into it from an integer) carries no gradient, as in PyTorch
   return new Tensor(out, x.shape);
-}
-
-function readStrides(t: Tensor, outShape: readonly number[]): number[] {
-  const rank = outShape.length;
-  const off = rank - t.ndim;
-  const s = new Array<number>(rank);
-  for (let i = 0; i < rank; i++) {
-    if (i < off) { s[i] = 0; continue; }
-    s[i] = t.shape[i - off] === 1 && outShape[i] !== 1 ? 0 : t._strides[i - off];
-  }
-  return s;
-}
-
-function storageFrom(t: Tensor): DataArray {
-  const b = t._storage.buf;
-  return t._offset === 0 ? b : b.subarray(t._offset);
 }
 
 function operand(x: Tensor | number | boolean, like: Tensor, op: string): Tensor {
@@ -64,7 +48,7 @@ function compareOp(a: Tensor, b: Tensor | number | boolean, op: CompareOpCode, n
   if (!(a instanceof Tensor)) throw new TypeError(`${name}: expected a Tensor, got ${a === null ? 'null' : typeof a}`);
   const { ta, tb, outShape, c } = align(a, operand(b, a, name), name);
   const out = new Uint8Array(sizeOf(outShape));
-  if (out.length > 0) current.compare(op, storageFrom(ta), c.strides[0], storageFrom(tb), c.strides[1], out, c.shape);
+  if (out.length > 0) current.compare(op, storageOf(ta), c.strides[0], storageOf(tb), c.strides[1], out, c.shape);
   return new Tensor(out, outShape);
 }
 
@@ -79,7 +63,7 @@ function logicalOp(a: Tensor, b: Tensor | boolean, op: LogicalOpCode, name: stri
   if (!(a instanceof Tensor)) throw new TypeError(`${name}: expected a Tensor, got ${a === null ? 'null' : typeof a}`);
   const { ta, tb, outShape, c } = align(a, operand(b, a, name), name, 'bool');
   const out = new Uint8Array(sizeOf(outShape));
-  if (out.length > 0) current.logical(op, storageFrom(ta), c.strides[0], storageFrom(tb), c.strides[1], out, c.shape);
+  if (out.length > 0) current.logical(op, storageOf(ta), c.strides[0], storageOf(tb), c.strides[1], out, c.shape);
   return new Tensor(out, outShape);
 }
 
@@ -113,8 +97,8 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   const c = coalesce(outShape, [readStrides(cond, outShape), readStrides(ta, outShape), readStrides(tb, outShape), contiguousStrides(outShape)]);
   const n = sizeOf(outShape);
   const out = dt === 'float32' ? emptyF32(n) : newArray(dt, n);
-  const condData = storageFrom(cond) as Uint8Array;
-  if (n > 0) current.where(condData, c.strides[0], storageFrom(ta), c.strides[1], storageFrom(tb), c.strides[2], out, c.shape);
+  const condData = storageOf(cond) as Uint8Array;
+  if (n > 0) current.where(condData, c.strides[0], storageOf(ta), c.strides[1], storageOf(tb), c.strides[2], out, c.shape);
   const res = new Tensor(out, outShape);
   if (isGradEnabled() && (ta.requiresGrad || tb.requiresGrad)) {
     const zs = c.shape.map(() => 0);

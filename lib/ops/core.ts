@@ -3,6 +3,7 @@ import { ReduceOp } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { Tensor } from '../tensor.js';
 import { broadcastStrides, coalesce, contiguousStrides, sizeOf } from '../util/shape.js';
+import type { DataArray } from '../dtype.js';
 import { zerosF32 } from '../util/alloc.js';
 import { describe } from '../util/describe.js';
 
@@ -51,3 +52,25 @@ export function isSame(a: Float32Array, b: Float32Array): boolean {
   return a === b;
 }
 
+/** Storage strides of t read at outShape (broadcasting: 0 on the dims t is broadcast along). */
+export function readStrides(t: Tensor, outShape: readonly number[]): number[] {
+  const rank = outShape.length;
+  const off = rank - t.ndim;
+  const s = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    if (i < off) { s[i] = 0; continue; }
+    s[i] = t.shape[i - off] === 1 && outShape[i] !== 1 ? 0 : t._strides[i - off];
+  }
+  return s;
+}
+
+/** The storage array of t (any dtype), starting at its offset. */
+export function storageOf(t: Tensor): DataArray {
+  const b = t._storage.buf;
+  return t._offset === 0 ? b : b.subarray(t._offset);
+}
+
+/** The storage array of a float32 tensor, starting at its offset. */
+export function storageData(t: Tensor): Float32Array {
+  return storageOf(t) as Float32Array;
+}

@@ -10,7 +10,7 @@ import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, needsGrad2, noGrad, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, coalesce, contiguousStrides, shapesEqual, sizeOf } from '../util/shape.js';
-import { asTensor, ONE, sumToShape } from './core.js';
+import { asTensor, ONE, readStrides, storageData, sumToShape } from './core.js';
 import { contiguous } from './shape.js';
 import { emptyF32, release } from '../util/alloc.js';
 
@@ -27,24 +27,6 @@ interface Plan {
   aLog: number[];
   bLog: number[];
   outStrides: number[];
-}
-
-/** Storage strides of t read at outShape (0 on broadcast dims). */
-function readStrides(t: Tensor, outShape: readonly number[]): number[] {
-  const rank = outShape.length;
-  const off = rank - t.ndim;
-  const s = new Array<number>(rank);
-  for (let i = 0; i < rank; i++) {
-    if (i < off) { s[i] = 0; continue; }
-    s[i] = t.shape[i - off] === 1 && outShape[i] !== 1 ? 0 : t._strides[i - off];
-  }
-  return s;
-}
-
-/** The storage array of a float32 tensor, starting at its offset. */
-export function storageData(t: Tensor): Float32Array {
-  const buf = t._storage.buf as Float32Array;
-  return t._offset === 0 ? buf : buf.subarray(t._offset);
 }
 
 function plan(a: Tensor, b: Tensor, op: string): Plan {

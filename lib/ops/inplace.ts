@@ -11,13 +11,12 @@ import { BinaryOp, UnaryOp, type BinaryOpCode } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { accumulate, isGradEnabled, noGrad, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
-import { collapse } from '../tensor.js';
 import { emptyF32 } from '../util/alloc.js';
 import { broadcastShapes, coalesce, contiguousStrides, fmtShape, shapesEqual } from '../util/shape.js';
-import { sumToShape } from './core.js';
+import { readStrides, storageData, sumToShape } from './core.js';
+import { checkOptions } from '../util/options.js';
 import { add, div, maximum, minimum, mul, sub } from './elementwise.js';
 import { logicalAnd, ge, le, to } from './compare.js';
-import { storageData } from './elementwise.js';
 
 function checkSelf(self: unknown, name: string): asserts self is Tensor {
   if (!(self instanceof Tensor)) throw new TypeError(`${name}: expected a Tensor`);
@@ -96,10 +95,7 @@ function inplaceBinary(self: Tensor, other: Tensor | number, name: 'add_' | 'sub
     } else if (self.dtype === 'float32' && self._contig && scaled instanceof Tensor && scaled.dtype === 'float32') {
       // one kernel straight into self (the output may alias an input of the same extent)
       const d = self.data;
-      const rank = self.ndim;
-      const off = rank - scaled.ndim;
-      const ss = self.shape.map((n, i) => (i < off || (scaled.shape[i - off] === 1 && n !== 1) ? 0 : scaled._strides[i - off]));
-      const c = coalesce(self.shape, [contiguousStrides(self.shape), ss]);
+      const c = coalesce(self.shape, [contiguousStrides(self.shape), readStrides(scaled, self.shape)]);
       if (d.length > 0) current.binary(CODES[name], d, c.strides[0], storageData(scaled), c.strides[1], d, c.shape);
     } else {
       writeInto(self, OOP[name](self, scaled));
@@ -144,9 +140,10 @@ export function fill_(self: Tensor, value: number | boolean): Tensor {
   else {
     const src = new (self._storage.buf.constructor as Float32ArrayConstructor)(1);
     src[0] = v;
-    const c = collapse(self.shape, self._strides);
-    if (self.dtype === 'float32') current.copy(c.shape, src, 0, c.shape.map(() => 0), self._storage.buf as Float32Array, self._offset, c.strides, false);
-    else current.copyTyped(c.shape, src, 0, c.shape.map(() => 0), self._storage.buf, self._offset, c.strides);
+    const c = coalesce(self.shape, [self._strides]);
+    const st = c.strides[0];
+    if (self.dtype === 'float32') current.copy(c.shape, src, 0, c.shape.map(() => 0), self._storage.buf as Float32Array, self._offset, st, false);
+    else current.copyTyped(c.shape, src, 0, c.shape.map(() => 0), self._storage.buf, self._offset, st);
   }
   self._storage.version++;
   if (old !== null) record(self, [old], () => {}, []);
@@ -249,8 +246,7 @@ declare module '../tensor.js' {
 
 function alphaOf(opts: { alpha?: number } | undefined, name: string): number {
   if (opts === undefined) return 1;
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${name}: options must be an object like {alpha}`);
-  for (const k of Object.keys(opts)) if (k !== 'alpha') throw new TypeError(`${name}: unknown option '${k}' (known: alpha)`);
+  checkOptions(opts, ['alpha'], name);
   return opts.alpha ?? 1;
 }
 

@@ -9,8 +9,7 @@ import { current } from '../backend/registry.js';
 import { accumulate, needsGrad2, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { broadcastShapes, coalesce, contiguousStrides, fmtShape, sizeOf } from '../util/shape.js';
-import { sumToShape } from './core.js';
-import { storageData } from './elementwise.js';
+import { storageData, sumToShape } from './core.js';
 import { contiguous, reshape } from './shape.js';
 import { emptyF32, release, zerosF32 } from '../util/alloc.js';
 

@@ -12,9 +12,9 @@
  */
 import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, record } from '../autograd.js';
-import { collapse, Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { emptyF32, zerosF32 } from '../util/alloc.js';
-import { broadcastShapes, contiguousStrides, fmtShape, normDim, shapesEqual, sizeOf } from '../util/shape.js';
+import { broadcastShapes, coalesce, contiguousStrides, fmtShape, normDim, shapesEqual, sizeOf } from '../util/shape.js';
 
 interface Geometry {
   shape: number[];
@@ -45,9 +45,9 @@ function makeView(x: Tensor, map: GeoMap, kind: 'same' | 'bijective' | 'general'
       record(out, [x], (g) => {
         const dx = kind === 'bijective' ? emptyF32(x.size) : zerosF32(x.size);
         if (g.length > 0) {
-          const c = collapse(logical.shape, logical.strides);
-          // collapse merged the view's dims; the source g is contiguous over those merged dims
-          current.copy(c.shape, g, 0, contiguousStrides(c.shape), dx, logical.offset, c.strides, kind === 'general');
+          // g is contiguous over the view's shape; dx is written at the view's logical strides
+          const c = coalesce(logical.shape, [contiguousStrides(logical.shape), logical.strides]);
+          current.copy(c.shape, g, 0, c.strides[0], dx, logical.offset, c.strides[1], kind === 'general');
         }
         accumulate(x, dx, true);
       }, []);
@@ -327,8 +327,8 @@ function copyOut(x: Tensor): Tensor {
   if (x.dtype === 'float32') {
     const buf = emptyF32(x.size);
     if (x.size > 0) {
-      const c = collapse(x.shape, x._strides);
-      current.copy(c.shape, x._storage.buf as Float32Array, x._offset, c.strides, buf, 0, contiguousStrides(c.shape), false);
+      const c = coalesce(x.shape, [x._strides, contiguousStrides(x.shape)]);
+      current.copy(c.shape, x._storage.buf as Float32Array, x._offset, c.strides[0], buf, 0, c.strides[1], false);
     }
     out = new Tensor(buf, x.shape);
   } else {

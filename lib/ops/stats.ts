@@ -9,6 +9,7 @@ import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, noGrad, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { emptyF32 } from '../util/alloc.js';
+import { checkOptions } from '../util/options.js';
 import { normDim, splitAt } from '../util/shape.js';
 import { to, where } from './compare.js';
 import { abs, exp, log, mul, pow, sqrt, sub } from './elementwise.js';
@@ -29,8 +30,7 @@ export interface VarOptions {
 function varOpts(o: VarOptions | boolean | undefined, op: string): { correction: number; keepDim: boolean } {
   if (o === undefined) return { correction: 1, keepDim: false };
   if (typeof o === 'boolean') return { correction: o ? 1 : 0, keepDim: false }; // torch's unbiased flag
-  if (typeof o !== 'object' || o === null) throw new TypeError(`${op}: options must be an object like {correction, keepDim}`);
-  for (const k of Object.keys(o)) if (k !== 'correction' && k !== 'keepDim') throw new TypeError(`${op}: unknown option '${k}' (known: correction, keepDim)`);
+  checkOptions(o, ['correction', 'keepDim'], op);
   const correction = o.correction ?? 1;
   if (typeof correction !== 'number' || !(correction >= 0)) throw new RangeError(`${op}: correction must be a non-negative number, got ${String(correction)}`);
   return { correction, keepDim: o.keepDim ?? false };
@@ -190,7 +190,7 @@ export interface NanToNumOptions {
 /** NaN → nan (0), +∞ → posinf (largest float32), −∞ → neginf (lowest float32). Gradient passes where x is finite. */
 export function nanToNum(x: Tensor, opts: NanToNumOptions = {}): Tensor {
   x = floatOf(x, 'nanToNum');
-  for (const k of Object.keys(opts)) if (!['nan', 'posinf', 'neginf'].includes(k)) throw new TypeError(`nanToNum: unknown option '${k}' (known: nan, posinf, neginf)`);
+  checkOptions(opts, ['nan', 'posinf', 'neginf'], 'nanToNum');
   const F32_MAX = 3.4028234663852886e38;
   let r = x.maskedFill(isnan(x), opts.nan ?? 0);
   r = r.maskedFill(classified(x, 3, 'nanToNum'), opts.posinf ?? F32_MAX);

@@ -57,9 +57,6 @@ export function zerosF32(n: number): Float32Array {
   return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n).fill(0);
 }
 
-/** Kept for callers of the previous name: an output the kernel writes in full. */
-export const uninitFloat32 = emptyF32;
-
 /**
  * Gives `a` back for reuse. Only whole, unshared arrays the library allocated itself and nobody else
  * can reach (no tensor, no user reference) may be released.

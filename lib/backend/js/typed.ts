@@ -7,7 +7,7 @@
 import type { DataArray } from '../../dtype.js';
 import type { BinaryOpCode, CompareOpCode, LogicalOpCode, ReduceOpCode } from '../backend.js';
 
-/** Visits every element of `shape` with up to three strided operand offsets, calling f(outIndex, o1, o2, o3). */
+/** Visits every element of `shape` (row-major: f's first argument is the contiguous output index) with three strided operand offsets. */
 function walk3(
   shape: readonly number[], s1: readonly number[], s2: readonly number[], s3: readonly number[],
   o1: number, o2: number, o3: number, f: (i: number, a: number, b: number, c: number) => void,
@@ -34,7 +34,6 @@ function walk3(
   }
 }
 
-const Z: readonly number[] = [];
 
 /** dst[dstOffset + Σ idx·dstStrides] = src[srcOffset + Σ idx·srcStrides] for arrays of any dtype (converting as a cast would). */
 export function copyTyped(
@@ -43,8 +42,7 @@ export function copyTyped(
 ): void {
   const toBool = dst instanceof Uint8Array && !(src instanceof Uint8Array);
   const toInt = dst instanceof Int32Array && src instanceof Float32Array;
-  const zs = shape.map(() => 0);
-  walk3(shape, srcStrides, dstStrides, zs.length ? zs : Z, srcOffset, dstOffset, 0, (_i, s, d) => {
+  walk3(shape, srcStrides, dstStrides, srcStrides, srcOffset, dstOffset, 0, (_i, s, d) => {
     const v = src[s];
     dst[d] = toBool ? (v !== 0 ? 1 : 0) : toInt ? Math.trunc(v) : v;
   });
@@ -66,11 +64,10 @@ export function compare(
   op: CompareOpCode, a: DataArray, aStrides: readonly number[], b: DataArray, bStrides: readonly number[],
   out: Uint8Array, shape: readonly number[],
 ): void {
-  const os = contiguous(shape);
   const f: (x: number, y: number) => boolean =
     op === 0 ? (x, y) => x === y : op === 1 ? (x, y) => x !== y : op === 2 ? (x, y) => x < y
       : op === 3 ? (x, y) => x <= y : op === 4 ? (x, y) => x > y : (x, y) => x >= y;
-  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => { out[r] = f(a[p], b[q]) ? 1 : 0; });
+  walk3(shape, aStrides, bStrides, aStrides, 0, 0, 0, (i, p, q) => { out[i] = f(a[p], b[q]) ? 1 : 0; });
 }
 
 /** out = a (and | or | xor) b over bool (any non-zero is true). */
@@ -78,11 +75,10 @@ export function logical(
   op: LogicalOpCode, a: DataArray, aStrides: readonly number[], b: DataArray, bStrides: readonly number[],
   out: Uint8Array, shape: readonly number[],
 ): void {
-  const os = contiguous(shape);
-  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => {
+  walk3(shape, aStrides, bStrides, aStrides, 0, 0, 0, (i, p, q) => {
     const x = a[p] !== 0;
     const y = b[q] !== 0;
-    out[r] = (op === 0 ? x && y : op === 1 ? x || y : x !== y) ? 1 : 0;
+    out[i] = (op === 0 ? x && y : op === 1 ? x || y : x !== y) ? 1 : 0;
   });
 }
 
@@ -91,11 +87,7 @@ export function where(
   cond: Uint8Array, cStrides: readonly number[], a: DataArray, aStrides: readonly number[],
   b: DataArray, bStrides: readonly number[], out: DataArray, shape: readonly number[],
 ): void {
-  const os = contiguous(shape);
-  // walk cond and out together, then a and b (two passes over the index space keep walk3 simple)
-  const pick = new Uint8Array(out.length);
-  walk3(shape, cStrides, os, os, 0, 0, 0, (_i, c, r) => { pick[r] = cond[c]; });
-  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => { out[r] = pick[r] !== 0 ? a[p] : b[q]; });
+  walk3(shape, cStrides, aStrides, bStrides, 0, 0, 0, (i, c, p, q) => { out[i] = cond[c] !== 0 ? a[p] : b[q]; });
 }
 
 /** int32 arithmetic with wrap-around as in C: add, sub, mul, max, min (PyTorch's integer ops; div is true division in float32). */
@@ -103,12 +95,11 @@ export function binaryInt(
   op: BinaryOpCode, a: Int32Array, aStrides: readonly number[], b: Int32Array, bStrides: readonly number[],
   out: Int32Array, shape: readonly number[],
 ): void {
-  const os = contiguous(shape);
   const f: (x: number, y: number) => number =
     op === 0 ? (x, y) => (x + y) | 0 : op === 1 ? (x, y) => (x - y) | 0 : op === 2 ? (x, y) => Math.imul(x, y)
       : op === 5 ? (x, y) => (x > y ? x : y) : op === 6 ? (x, y) => (x < y ? x : y)
         : op === 4 ? (x, y) => (y < 0 ? 0 : Math.trunc(x ** y) | 0) : () => 0;
-  walk3(shape, aStrides, bStrides, os, 0, 0, 0, (_i, p, q, r) => { out[r] = f(a[p], b[q]); });
+  walk3(shape, aStrides, bStrides, aStrides, 0, 0, 0, (i, p, q) => { out[i] = f(a[p], b[q]); });
 }
 
 /**
@@ -131,12 +122,6 @@ export function reduceInt(op: ReduceOpCode, x: DataArray, out: Int32Array, outer
   }
 }
 
-function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
-  return s;
-}
 
 /**
  * Inclusive scan along the middle axis of x viewed as [outer, n, inner]: op 0 = cumulative sum,
