@@ -14,6 +14,8 @@
 #include "guarded_workspace.h"
 #include "thread_pool.h"
 
+#include "check_macro.h"
+
 namespace {
 
 uint32_t g_state = 0x9e3779b9u;
@@ -25,17 +27,6 @@ uint32_t next_u32() {  // mulberry32
 }
 float uniform(float lo, float hi) { return lo + (hi - lo) * float(next_u32() >> 8) / 16777216.0f; }
 int pick(std::initializer_list<int> v) { return v.begin()[next_u32() % v.size()]; }
-
-int g_failures = 0, g_checks = 0;
-#define CHECK(cond, ...)                                                              \
-  do {                                                                                \
-    ++g_checks;                                                                       \
-    if (!(cond) && ++g_failures <= 20) {                                              \
-      std::printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-      std::printf(__VA_ARGS__);                                                       \
-      std::printf("\n");                                                              \
-    }                                                                                 \
-  } while (0)
 
 void check_close(const char* what, const float* got, const std::vector<double>& want, double tol, int iter) {
   for (size_t i = 0; i < want.size(); ++i) {

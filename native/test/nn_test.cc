@@ -12,20 +12,14 @@
 #include "nn_kernels.h"
 #include "thread_pool.h"
 
+#include "xorshift_rng.h"
+
 namespace {
 
 int g_fail = 0;
 long g_checks = 0;
 
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint32_t next() {
-    s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-    return uint32_t(s >> 11);
-  }
-  float uni(float lo, float hi) { return lo + (hi - lo) * float(next() & 0xFFFFFF) / float(0x1000000); }
-};
+using ngtest::Rng;
 
 void fail(const std::string& what) {
   if (++g_fail <= 20) std::printf("FAIL %s\n", what.c_str());

@@ -24,18 +24,10 @@
 #include "thread_pool.h"
 #include "workspace.h"
 
+#include "check_macro.h"
+
 namespace {
 
-int g_failures = 0, g_checks = 0;
-#define CHECK(cond, ...)                                                              \
-  do {                                                                                \
-    ++g_checks;                                                                       \
-    if (!(cond) && ++g_failures <= 20) {                                              \
-      std::printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-      std::printf(__VA_ARGS__);                                                       \
-      std::printf("\n");                                                              \
-    }                                                                                 \
-  } while (0)
 
 using Status = ng::Arena::Status;
 
