@@ -9,6 +9,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { fmtShape, shapesEqual } from '../util/shape.js';
+import { checkOptions } from '../util/options.js';
 
 /** A trainable tensor (requiresGrad true) owned by a Module. */
 export class Parameter extends Tensor {
@@ -179,6 +180,7 @@ export abstract class Module {
     if (sd === null || typeof sd !== 'object') {
       throw new TypeError(`loadStateDict: expected a state dict (an object or Map of name → Tensor), got ${sd === null ? 'null' : typeof sd}`);
     }
+    checkOptions(opts, ['strict'], 'loadStateDict');
     const strict = opts.strict ?? true;
     const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = new Map<string, Tensor>();
