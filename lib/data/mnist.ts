@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { Tensor } from '../tensor.js';
 import { TensorDataset } from './dataset.js';
 import { readIdx } from './idx.js';
+import { checkOptions } from '../util/options.js';
 
 export interface MnistOptions {
   split?: 'train' | 'test';
@@ -122,6 +123,7 @@ function load(dir: string, split: 'train' | 'test', normalize: boolean): { pixel
 
 /** Loads an MNIST split (see the file comment). */
 export function mnist(opts: MnistOptions = {}): MnistSplit {
+  checkOptions(opts, ['split', 'flatten', 'normalize', 'dir'], 'mnist');
   const split = opts.split ?? 'train';
   if (split !== 'train' && split !== 'test') {
     throw new Error(`mnist: split must be 'train' or 'test', got ${JSON.stringify(split)}`);

@@ -6,6 +6,7 @@ import { Tensor } from '../tensor.js';
 import { normDim, splitAt } from '../util/shape.js';
 import { unaryOp } from './elementwise.js';
 import { describe } from '../util/describe.js';
+import { checkOptions } from '../util/options.js';
 
 export interface GeluOptions {
   /** 'none' (default): exact erf form; 'tanh': the tanh approximation */
@@ -19,6 +20,7 @@ export const sigmoid = (x: Tensor): Tensor => unaryOp(x, UnaryOp.sigmoid);
 export const tanh = (x: Tensor): Tensor => unaryOp(x, UnaryOp.tanh);
 
 export function gelu(x: Tensor, opts?: GeluOptions): Tensor {
+  checkOptions(opts, ['approximate'], 'gelu');
   const a = opts?.approximate ?? 'none';
   if (a !== 'none' && a !== 'tanh') throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(a)}'`);
   return unaryOp(x, a === 'tanh' ? UnaryOp.geluTanh : UnaryOp.gelu);

@@ -6,6 +6,7 @@
 import { current } from '../backend/registry.js';
 import { accumulate, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
+import { checkOptions } from '../util/options.js';
 import { fmtShape } from '../util/shape.js';
 
 export interface BatchNormFnOptions {
@@ -95,5 +96,6 @@ export function batchNorm(
   x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null = null,
   bias: Tensor | null = null, opts: BatchNormFnOptions = {},
 ): Tensor {
+  checkOptions(opts, ['training', 'momentum', 'eps'], 'batchNorm');
   return batchNormNamed(x, runningMean, runningVar, weight, bias, opts, 'batchNorm');
 }

@@ -7,6 +7,7 @@ import type { Conv2dGeometry } from '../backend/backend.js';
 import { current } from '../backend/registry.js';
 import { accumulate, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
+import { checkOptions } from '../util/options.js';
 import { fmtShape } from '../util/shape.js';
 
 /** A size given once for both spatial dims, or as [h, w]. */
@@ -99,6 +100,7 @@ export function conv2dNamed(x: Tensor, weight: Tensor, bias: Tensor | null | und
  * [outC, C, kH, kW], optional bias [outC] → [N, outC, outH, outW].
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkOptions(opts, ['stride', 'padding', 'dilation'], 'conv2d');
   return conv2dNamed(x, weight, bias, opts, 'conv2d');
 }
 
@@ -134,6 +136,7 @@ export function maxPool2dNamed(x: Tensor, kernelSize: Size2, opts: Pool2dOptions
 
 /** Max pooling over NCHW (torch.nn.functional.max_pool2d; stride defaults to the kernel size). */
 export function maxPool2d(x: Tensor, kernelSize: Size2, opts: Pool2dOptions & { dilation?: Size2 } = {}): Tensor {
+  checkOptions(opts, ['stride', 'padding', 'dilation'], 'maxPool2d');
   return maxPool2dNamed(x, kernelSize, opts, 'maxPool2d');
 }
 
@@ -158,5 +161,6 @@ export function avgPool2dNamed(x: Tensor, kernelSize: Size2, opts: Pool2dOptions
  * zeros count in the divisor kH·kW; stride defaults to the kernel size).
  */
 export function avgPool2d(x: Tensor, kernelSize: Size2, opts: Pool2dOptions = {}): Tensor {
+  checkOptions(opts, ['stride', 'padding'], 'avgPool2d');
   return avgPool2dNamed(x, kernelSize, opts, 'avgPool2d');
 }

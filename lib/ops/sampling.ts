@@ -4,6 +4,7 @@
  */
 import { Generator, defaultGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
+import { checkOptions } from '../util/options.js';
 import { fmtShape, normDim } from '../util/shape.js';
 import { contiguous, narrow } from './shape.js';
 import { sort } from './reorder.js';
@@ -27,7 +28,7 @@ export interface TopkOptions {
  */
 export function topk(x: Tensor, k: number, dim = -1, opts: TopkOptions = {}): TopkResult {
   if (!(x instanceof Tensor)) throw new TypeError(`topk: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
-  for (const key of Object.keys(opts)) if (key !== 'largest' && key !== 'sorted') throw new TypeError(`topk: unknown option '${key}' (known: largest, sorted)`);
+  checkOptions(opts, ['largest', 'sorted'], 'topk');
   const d = normDim(dim, Math.max(x.ndim, 1), 'topk');
   const n = x.ndim === 0 ? 1 : x.shape[d];
   if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`topk: k must be an integer in [0, ${n}] for dim ${dim} of ${fmtShape(x.shape)}, got ${String(k)}`);
@@ -50,7 +51,7 @@ export interface MultinomialOptions {
  */
 export function multinomial(probs: Tensor, numSamples: number, opts: MultinomialOptions = {}): Tensor {
   if (!(probs instanceof Tensor)) throw new TypeError('multinomial: probs must be a Tensor');
-  for (const key of Object.keys(opts)) if (key !== 'replacement' && key !== 'generator') throw new TypeError(`multinomial: unknown option '${key}' (known: replacement, generator)`);
+  checkOptions(opts, ['replacement', 'generator'], 'multinomial');
   if (probs.dtype !== 'float32') throw new TypeError(`multinomial: probs must be float32, got ${probs.dtype}`);
   if (probs.ndim !== 1 && probs.ndim !== 2) throw new Error(`multinomial: probs must be 1-D or 2-D, got ${fmtShape(probs.shape)}`);
   const replacement = opts.replacement ?? false;

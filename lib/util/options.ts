@@ -28,7 +28,10 @@ export function nearestKey(key: string, known: readonly string[]): string | null
     const dd = distance(c, k.toLowerCase());
     if (dd < bestD) { bestD = dd; best = k; }
   }
-  return best !== null && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : null;
+  if (best !== null && bestD <= Math.max(2, Math.floor(best.length / 3))) return best;
+  // an abbreviation (approx → approximate) or an over-long spelling of a known key
+  const pre = c.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(c) || c.startsWith(k.toLowerCase())) : undefined;
+  return pre ?? null;
 }
 
 /**

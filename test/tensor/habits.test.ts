@@ -52,4 +52,16 @@ describe('PyTorch habits', () => {
     expect(() => { (x.shape as number[])[0] = 3; }).toThrow(TypeError);
     expect(x.slice(1, 0, 3, 2).toArray()).toEqual([[0, 2], [3, 5]]);
   });
+
+  it('function-form options reject unknown keys naming the nearest one', () => {
+    const x = ng.zeros([1, 1, 4, 4]);
+    const w = ng.zeros([1, 1, 3, 3]);
+    expect(() => ng.conv2d(x, w, null, { strid: 1 } as never)).toThrow(/conv2d: unknown option 'strid' \(did you mean stride\?\)/);
+    expect(() => ng.maxPool2d(x, 2, { paddin: 0 } as never)).toThrow(/maxPool2d: unknown option 'paddin'/);
+    expect(() => ng.avgPool2d(x, 2, { dilation: 1 } as never)).toThrow(/avgPool2d: unknown option 'dilation'/);
+    expect(() => ng.gelu(ng.zeros([2]), { approx: 'tanh' } as never)).toThrow(/gelu: unknown option 'approx' \(did you mean approximate\?\)/);
+    expect(() => ng.batchNorm(ng.zeros([2, 3]), null, null, null, null, { trainig: true } as never)).toThrow(/batchNorm: unknown option 'trainig' \(did you mean training\?\)/);
+    expect(() => ng.data.mnist({ splt: 'test' } as never)).toThrow(/mnist: unknown option 'splt' \(did you mean split\?\)/);
+    expect(() => ng.topk(ng.zeros([3]), 1, -1, { larget: true } as never)).toThrow(/topk: unknown option 'larget'/);
+  });
 });
