@@ -43,7 +43,13 @@ export interface Tokenizer {
   readonly vocabSize: number;
   encode(text: string): Int32Array;
   decode(ids: TokenIds): string;
+  /** The bytes token `id` stands for (UTF-8 of a character; a GPT-2 token may be part of a character). */
+  tokenBytes(id: number): Uint8Array;
   toJSON(): TokenizerJSON;
+}
+
+function checkId(id: number, vocabSize: number, who: string): void {
+  if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`${who}: id ${String(id)} is not in [0, ${vocabSize})`);
 }
 
 /** The ids as a flat ArrayLike of integers in [0, vocabSize), or a TypeError/RangeError naming `who`. */
@@ -164,6 +170,11 @@ export class CharTokenizer implements Tokenizer {
     return parts.join('');
   }
 
+  tokenBytes(id: number): Uint8Array {
+    checkId(id, this.vocabSize, 'CharTokenizer.tokenBytes');
+    return new Uint8Array(Buffer.from(this.vocab[id], 'utf8'));
+  }
+
   toJSON(): CharTokenizerJSON {
     return { type: 'char', version: 1, vocab: this.vocab.slice() };
   }
@@ -196,6 +207,20 @@ function loadR50k(): GptTokenizerEncoding {
   return r50k;
 }
 
+let r50kRanks: readonly (string | readonly number[])[] | null = null;
+
+/** gpt-tokenizer's r50k_base rank table: entry i is token i's text (valid UTF-8) or its raw bytes. */
+function loadR50kRanks(): readonly (string | readonly number[])[] {
+  if (r50kRanks === null) {
+    const m = requirePackage<{ default: readonly (string | readonly number[])[] }>('gpt-tokenizer/bpeRanks/r50k_base');
+    if (!Array.isArray(m.default) || m.default.length !== GPT2_VOCAB_SIZE - 1) {
+      throw new Error(`gpt2Tokenizer: gpt-tokenizer's r50k_base rank table has ${String(m.default?.length)} entries, expected ${GPT2_VOCAB_SIZE - 1}`);
+    }
+    r50kRanks = m.default;
+  }
+  return r50kRanks;
+}
+
 const NO_SPECIAL = new Set<string>();
 
 /**
@@ -221,6 +246,13 @@ export class Gpt2Tokenizer implements Tokenizer {
 
   decode(ids: TokenIds): string {
     return this.enc.decode(idList(ids, this.vocabSize, 'Gpt2Tokenizer.decode'));
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    checkId(id, this.vocabSize, 'Gpt2Tokenizer.tokenBytes');
+    if (id === this.eotToken) return new Uint8Array(Buffer.from('<|endoftext|>', 'utf8'));
+    const r = loadR50kRanks()[id];
+    return typeof r === 'string' ? new Uint8Array(Buffer.from(r, 'utf8')) : Uint8Array.from(r);
   }
 
   toJSON(): Gpt2TokenizerJSON {

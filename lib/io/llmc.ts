@@ -14,6 +14,10 @@
  * lnfw [C], lnfb [C]. Weights are in nn.Linear layout [out, in]. wte rows V..Vp−1 are padding
  * (zeros as written by llm.c; Vp is V rounded up to a multiple of 128).
  *
+ * Tokenizer (`train_gpt2.py` write_tokenizer, `llmc/tokenizer.h`): 256 int32 header `[20240328 magic,
+ * 2 version, n, eot]`, then per token one length byte (1..255) and its raw bytes. llm.c's train_gpt2
+ * reads it to print samples (without it, its sampling at step 20 uses an unset EOT id).
+ *
  * As state dicts these carry Hugging Face GPT-2 names in nn.Linear layout (nanoGPT's):
  * `transformer.wte.weight`, `transformer.wpe.weight`, `transformer.h.{i}.ln_1.{weight,bias}`,
  * `.attn.c_attn.{weight,bias}`, `.attn.c_proj.*`, `.ln_2.*`, `.mlp.c_fc.*`, `.mlp.c_proj.*`,
@@ -31,6 +35,7 @@ const HEADER_BYTES = LLMC_HEADER_INTS * 4;
 export const LLMC_TOKENS_MAGIC = 20240520;
 export const LLMC_TOKENS_VERSION = 1;
 export const LLMC_MODEL_MAGIC = 20240326;
+export const LLMC_TOKENIZER_MAGIC = 20240328;
 /** llm.c's llama-3 shard magic (uint32 tokens): recognised only to say it is not supported. */
 const LLAMA3_TOKENS_MAGIC = 20240801;
 
@@ -392,4 +397,70 @@ export function writeLlmcCheckpoint(
     chunks.push(encode(t.data));
   }
   writeFileAtomic(file, chunks);
+}
+
+// ---------------------------------------------------------------------------------------------
+// tokenizer table
+
+/** What writeLlmcTokenizer needs of a tokenizer (ng.data's CharTokenizer and gpt2Tokenizer() have it). */
+export interface ByteTokenizer {
+  readonly vocabSize: number;
+  readonly eotToken?: number;
+  tokenBytes(id: number): Uint8Array;
+}
+
+/**
+ * Writes llm.c's decoding table (`gpt2_tokenizer.bin`) for `tokenizer`, atomically. The EOT id is
+ * `options.eotToken`, else the tokenizer's (50256 for GPT-2); a char tokenizer has none, so pass one.
+ */
+export function writeLlmcTokenizer(path: string, tokenizer: ByteTokenizer, options: { eotToken?: number } = {}): void {
+  const who = 'writeLlmcTokenizer';
+  const file = checkPath(path, who);
+  checkOptions(options, ['eotToken'], who);
+  if (tokenizer === null || typeof tokenizer !== 'object' || typeof tokenizer.tokenBytes !== 'function') {
+    throw new TypeError(`${who}: tokenizer must be a tokenizer with tokenBytes(id) (CharTokenizer or gpt2Tokenizer())`);
+  }
+  const n = tokenizer.vocabSize;
+  const eot = options.eotToken ?? tokenizer.eotToken;
+  if (eot === undefined) throw new RangeError(`${who}: this tokenizer has no end-of-text token; pass {eotToken}`);
+  if (!Number.isInteger(eot) || eot < 0 || eot >= n) throw new RangeError(`${who}: eotToken ${String(eot)} is not in [0, ${n})`);
+  const parts: Uint8Array[] = [headerBytes([LLMC_TOKENIZER_MAGIC, 2, n, eot])];
+  for (let i = 0; i < n; i++) {
+    const b = tokenizer.tokenBytes(i);
+    if (b.length < 1 || b.length > 255) throw new RangeError(`${who}: token ${i} has ${b.length} bytes; llm.c stores 1..255`);
+    parts.push(Uint8Array.of(b.length), b);
+  }
+  writeFileAtomic(file, [Buffer.concat(parts)]);
+}
+
+/** An llm.c tokenizer table: the EOT id and each token's bytes. */
+export function readLlmcTokenizer(path: string): { vocabSize: number; eotToken: number; tokens: Uint8Array[] } {
+  const who = 'readLlmcTokenizer';
+  const file = checkPath(path, who);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${who}: cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if (bytes.length < HEADER_BYTES) throw new Error(`${who}: ${file} has ${bytes.length} bytes, less than the ${HEADER_BYTES}-byte header (truncated?)`);
+  const h = parseHeader(bytes);
+  if (h[0] !== LLMC_TOKENIZER_MAGIC) throw new Error(`${who}: ${file} is not an llm.c tokenizer (magic ${h[0]}, expected ${LLMC_TOKENIZER_MAGIC})`);
+  if (h[1] !== 1 && h[1] !== 2) throw new Error(`${who}: ${file} has tokenizer version ${h[1]}; supported: 1 and 2`);
+  const n = h[2];
+  if (n < 1) throw new Error(`${who}: ${file} header gives ${n} tokens`);
+  const eot = h[1] === 1 ? 50256 : h[3]; // version 1 predates the EOT field: GPT-2's
+  if (eot < 0 || eot >= n) throw new Error(`${who}: ${file} header gives EOT id ${eot} outside [0, ${n})`);
+  const tokens: Uint8Array[] = [];
+  let pos = HEADER_BYTES;
+  for (let i = 0; i < n; i++) {
+    if (pos >= bytes.length) throw new Error(`${who}: ${file} ends after ${i} of ${n} tokens (truncated)`);
+    const len = bytes[pos];
+    if (len === 0) throw new Error(`${who}: ${file}: token ${i} has length 0`);
+    if (pos + 1 + len > bytes.length) throw new Error(`${who}: ${file} ends inside token ${i} (truncated)`);
+    tokens.push(new Uint8Array(bytes.subarray(pos + 1, pos + 1 + len)));
+    pos += 1 + len;
+  }
+  if (pos !== bytes.length) throw new Error(`${who}: ${file} has ${bytes.length - pos} trailing bytes after ${n} tokens`);
+  return { vocabSize: n, eotToken: eot, tokens };
 }

@@ -9,8 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  llmcLayout, parseTokenShard, readLlmcCheckpoint, readTokenShard, writeLlmcCheckpoint, writeTokenShard, type LlmcConfig,
+  llmcLayout, parseTokenShard, readLlmcCheckpoint, readLlmcTokenizer, readTokenShard, writeLlmcCheckpoint, writeLlmcTokenizer, writeTokenShard,
+  type LlmcConfig,
 } from '../../lib/io/llmc.js';
+import { CharTokenizer, corpus, gpt2Tokenizer } from '../../lib/data/index.js';
 import * as ng from '../../lib/index.js';
 import { Generator } from '../../lib/random.js';
 import { Tensor } from '../../lib/tensor.js';
@@ -262,10 +264,60 @@ describe('GPT-2 checkpoints (gpt2_124M.bin format)', () => {
   });
 
   it('exported as ng.io', () => {
+    expect(ng.io.writeLlmcTokenizer).toBe(writeLlmcTokenizer);
     expect(ng.io.readLlmcCheckpoint).toBe(readLlmcCheckpoint);
     expect(ng.io.writeLlmcCheckpoint).toBe(writeLlmcCheckpoint);
     expect(ng.io.readTokenShard).toBe(readTokenShard);
     expect(ng.io.writeTokenShard).toBe(writeTokenShard);
     expect(typeof ng.data.TokenDataset).toBe('function');
+  });
+});
+
+describe('tokenizer table (gpt2_tokenizer.bin format)', () => {
+  it('GPT-2: [20240328, 2, 50257, 50256]; the bytes of the ids of any text are its UTF-8', () => {
+    const tok = gpt2Tokenizer();
+    const f = newFile();
+    writeLlmcTokenizer(f, tok);
+    const bytes = fs.readFileSync(f);
+    expect([0, 1, 2, 3].map((i) => bytes.readInt32LE(4 * i))).toEqual([20240328, 2, 50257, 50256]);
+    expect(bytes[1024]).toBe(1); // token 0 is "!"
+    expect(bytes[1025]).toBe(0x21);
+    const t = readLlmcTokenizer(f);
+    expect(t.vocabSize).toBe(50257);
+    expect(t.eotToken).toBe(50256);
+    const str = (id: number) => Buffer.from(t.tokens[id]).toString('latin1');
+    expect(str(15496)).toBe('Hello');
+    expect(str(995)).toBe(' world');
+    expect(str(50256)).toBe('<|endoftext|>');
+    for (const text of ['Hello, World! How are you today? 🌍', 'こんにちは、世界！', corpus('moby-dick').slice(0, 5000)]) {
+      const joined = Buffer.concat(Array.from(tok.encode(text), (id) => t.tokens[id]));
+      expect(joined.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
+  });
+
+  it('char tokenizer: UTF-8 of each character; its EOT must be given', () => {
+    const tok = new CharTokenizer('ab—\n');
+    const f = newFile();
+    expect(() => writeLlmcTokenizer(f, tok)).toThrow('this tokenizer has no end-of-text token; pass {eotToken}');
+    expect(() => writeLlmcTokenizer(f, tok, { eotToken: 9 })).toThrow(RangeError);
+    writeLlmcTokenizer(f, tok, { eotToken: 0 });
+    const t = readLlmcTokenizer(f);
+    expect(t.tokens.map((b) => Buffer.from(b).toString('utf8'))).toEqual(tok.vocab);
+    expect(t.eotToken).toBe(0);
+  });
+
+  it('corrupt or truncated → Error naming the file', () => {
+    const f = newFile();
+    writeLlmcTokenizer(f, new CharTokenizer('xyz'), { eotToken: 2 });
+    const good = fs.readFileSync(f);
+    const g = newFile();
+    fs.writeFileSync(g, good.subarray(0, good.length - 1));
+    expect(() => readLlmcTokenizer(g)).toThrow(`readLlmcTokenizer: ${g} ends inside token 2 (truncated)`);
+    fs.writeFileSync(g, Buffer.concat([good, Buffer.of(1)]));
+    expect(() => readLlmcTokenizer(g)).toThrow('1 trailing bytes after 3 tokens');
+    const bad = Buffer.from(good);
+    bad.writeInt32LE(20240326, 0);
+    fs.writeFileSync(g, bad);
+    expect(() => readLlmcTokenizer(g)).toThrow('is not an llm.c tokenizer (magic 20240326, expected 20240328)');
   });
 });
