@@ -10,8 +10,10 @@
  * mpirun sees a rank die without finalising and ends the whole job (no rank hangs in a collective).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../backend/native/load.js';
+import { getNumThreads } from '../backend/registry.js';
 import { Tensor } from '../tensor.js';
 import { checkOptions } from '../util/options.js';
 import { setDistributedState } from './state.js';
@@ -93,6 +95,7 @@ export function init(): { rank: number; worldSize: number } {
     );
   }
   const b = loadBinding();
+  yieldWhenBusy();
   info = b.init();
   setDistributedState(info.rank, info.size);
   process.on('exit', (code) => {
@@ -100,6 +103,21 @@ export function init(): { rank: number; worldSize: number } {
     if (code === 0 && b.state() === 'initialised') b.finalize();
   });
   return { rank: info.rank, worldSize: info.size };
+}
+
+/**
+ * Open MPI waits by spinning. When this node's ranks, each with its compute threads and its
+ * communication thread, outnumber the cores, a spinning rank steals the CPU from the rank it waits for:
+ * measured on 2 cores with 2 ranks × 1 thread, an MLP step took 87 ms spinning and 8 ms yielding
+ * (docs/distributed.md). Then, unless the user set it, ask Open MPI to yield (mpi_yield_when_idle),
+ * before MPI_Init reads its parameters from the environment.
+ */
+function yieldWhenBusy(): void {
+  const e = process.env;
+  if (e.OMPI_MCA_mpi_yield_when_idle !== undefined) return;
+  const local = Number(e.OMPI_COMM_WORLD_LOCAL_SIZE ?? 1);
+  const threads = getNumThreads();
+  if (Number.isFinite(local) && local * (threads + 1) > os.cpus().length) e.OMPI_MCA_mpi_yield_when_idle = '1';
 }
 
 function need(who: string): MpiBinding {
