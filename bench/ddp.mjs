@@ -1,6 +1,7 @@
 // Data-parallel benchmarks (ng.distributed over Open MPI). Run without mpirun it is the driver: it runs
 // every configuration as a child process (`mpirun -np 2 ...` for the distributed ones) and prints a table.
 //   node bench/ddp.mjs [--steps N] [--reps R] [--only train|allreduce] [--json]
+// One configuration by hand: mpirun -np 2 ... node bench/ddp.mjs --role train --model mlp|gpt --ddp 1 [--overlap 0|1] [--barrier 0] [--threads N]
 // Training: the same global batch per step everywhere (MLP 784-256-128-10 on 128 samples, a small
 // transformer LM — 2 nn.TransformerEncoderLayer, d 128, 4 heads, seq 64, vocab 96 — on 16 sequences):
 //   1 process × 1 thread, 1 process × 2 threads, 2 ranks × 1 thread (DDP, overlap on and off).
@@ -90,7 +91,7 @@ async function worker() {
     ng.F.crossEntropy(m.forward(xb), yb).backward();
     optim.step();
     optim.zeroGrad(false);
-    if (distributed) ng.distributed.barrier(); // every rank finished the step
+    if (distributed && opt('barrier', '1') === '1') ng.distributed.barrier(); // every rank finished the step
     if (s >= 3) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
   const t = median(times);
