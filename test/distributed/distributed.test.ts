@@ -19,13 +19,14 @@ const skipReason = !haveMpirun ? 'mpirun not on PATH (apt-get install openmpi-bi
   : !haveAddon ? `${mpiAddonPath()} not built (npm run build:mpi)` : null;
 
 /** mpirun -np 2 on loopback only; `btl` 'vader' = shared memory + TCP, 'tcp' = sockets only. */
-function mpirun(args: string[], btl: 'vader' | 'tcp', timeoutMs: number) {
+function mpirun(args: string[], btl: 'vader' | 'tcp', timeoutMs: number, backend?: 'js') {
   const flags = [
     '-np', '2', '--bind-to', 'none', '--mca', 'pml', 'ob1',
     '--mca', 'btl', btl === 'vader' ? 'self,vader,tcp' : 'self,tcp',
     '--mca', 'btl_tcp_if_include', 'lo', '--mca', 'oob_tcp_if_include', 'lo',
     '--mca', 'btl_vader_single_copy_mechanism', 'none', '-x', 'NODEGRAD_NUM_THREADS=1',
   ];
+  if (backend) flags.push('-x', `NODEGRAD_BACKEND=${backend}`);
   if (process.getuid?.() === 0) flags.unshift('--allow-run-as-root');
   if (os.cpus().length < 2) flags.unshift('--oversubscribe');
   const env = { ...process.env };
@@ -59,6 +60,18 @@ describe.skipIf(skipReason !== null)(`mpirun -np 2 on loopback${skipReason ? ` (
       expect(fs.existsSync(path.join(dir, 'ddp-2.safetensors'))).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it('DDP on the js backend: equals one process, ranks bit-identical, noSync, buffers from rank 0', () => {
+    requireBuilt();
+    const r = mpirun(['ddp'], 'vader', 120_000, 'js');
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const res = results(r.stdout);
+    expect(res).toHaveLength(2);
+    for (const x of res) {
+      expect(x.backend).toBe('js');
+      for (const d of x.maxDiff as number[]) expect(d).toBeLessThanOrEqual(1e-5);
     }
   }, 150_000);
 

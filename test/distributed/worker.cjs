@@ -239,6 +239,11 @@ async function main() {
     sampler();
     await fitUnderDdp(process.argv[3]);
   }
+  if (scenario === 'ddp') {
+    results.maxDiff = [ddpEquivalence(true, 0.0005, false), ddpEquivalence(true, 0.0005, true)];
+    bufferSync();
+  }
+  results.backend = ng.getBackend();
   console.log(`RESULT ${JSON.stringify(results)}`);
 }
 
