@@ -18,7 +18,7 @@
  *   training-mode forward, as PyTorch's broadcast_buffers.
  */
 import { queueBackwardCallback } from '../autograd.js';
-import * as dist from '../distributed/index.js';
+import * as dist from '../distributed/comm.js';
 import { Tensor } from '../tensor.js';
 import { checkOptions } from '../util/options.js';
 import { Module, type Parameter } from './module.js';
