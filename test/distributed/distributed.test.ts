@@ -101,6 +101,16 @@ describe('distributed without mpirun', () => {
       if (saved !== undefined) process.env.OMPI_COMM_WORLD_SIZE = saved;
     }
     expect(ng.distributed.isInitialized()).toBe(false);
+    // launched, but the addon is missing: a different message, saying how to build it
+    const env = { OMPI_COMM_WORLD_SIZE: process.env.OMPI_COMM_WORLD_SIZE, NODEGRAD_MPI_ADDON_PATH: process.env.NODEGRAD_MPI_ADDON_PATH };
+    process.env.OMPI_COMM_WORLD_SIZE = '2';
+    process.env.NODEGRAD_MPI_ADDON_PATH = path.join(os.tmpdir(), 'no-such-dir', 'nodegrad_mpi.node');
+    try {
+      expect(() => ng.distributed.init()).toThrow(/MPI addon is not built .*apt-get install openmpi-bin libopenmpi-dev.*npm run build:mpi/);
+    } finally {
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    expect(ng.distributed.isInitialized()).toBe(false);
     expect(() => ng.distributed.getRank()).toThrow(/init\(\) first/);
     expect(() => ng.distributed.allReduce(ng.zeros([2]))).toThrow(/init\(\) first/);
     expect(() => new ng.nn.parallel.DistributedDataParallel(new ng.nn.Linear(2, 2))).toThrow(/init\(\) first/);
