@@ -196,8 +196,9 @@ struct Pending {
   std::shared_ptr<Job> job;
   Napi::Reference<Napi::Value> keep;
 };
-// handles of asynchronous jobs; only touched from the JS thread that owns the environment
-std::unordered_map<double, std::unique_ptr<Pending>> gPending;
+// handles of asynchronous jobs; only touched from the JS thread that owns the environment. Never
+// destroyed: a process leaving with a job not waited for must not delete references at static destruction.
+std::unordered_map<double, std::unique_ptr<Pending>>& gPending = *new std::unordered_map<double, std::unique_ptr<Pending>>();
 double gNextHandle = 1;
 
 Comm& comm(const Napi::Env& env, const char* who) {
