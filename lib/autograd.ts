@@ -186,6 +186,7 @@ export function gradSink(t: Tensor, inputs: readonly Float32Array[]): Float32Arr
   const g = t._grad.data;
   if (g.length !== t.size || g.buffer === t.data.buffer) return null;
   for (const a of inputs) if (a.buffer === g.buffer) return null;
+  t._sunkIn = epoch;
   return g;
 }
 
@@ -214,6 +215,66 @@ function runHooks(t: Tensor, g: Float32Array): Float32Array {
     }
   }
   return cur;
+}
+
+/** Callbacks queued (queueBackwardCallback) during the running backward pass; null outside one. */
+let endCallbacks: (() => void)[] | null = null;
+
+/**
+ * Runs `fn` when the backward pass now running has finished (every leaf gradient added into .grad and
+ * every post-accumulate hook called), before backward() returns — PyTorch's queue_callback, which
+ * DistributedDataParallel uses to wait for its last all-reduces. Only callable during a backward pass
+ * (from a hook). A callback that throws makes backward() throw.
+ */
+export function queueBackwardCallback(fn: () => void): void {
+  if (typeof fn !== 'function') throw new TypeError(`queueBackwardCallback: expected a function, got ${typeof fn}`);
+  if (endCallbacks === null) throw new Error('queueBackwardCallback: no backward pass is running (call it from a gradient hook)');
+  endCallbacks.push(fn);
+}
+
+/** A leaf's gradient for this pass is complete: add it into .grad, then call its post-accumulate hooks. */
+function finishLeaf(t: Tensor, mark: number): void {
+  let g = t._g;
+  if (g !== null) {
+    let owned = t._gOwned;
+    t._g = null;
+    if (t._hooks !== null) {
+      const h = runHooks(t, g);
+      if (h !== g) { g = h; owned = false; }
+    }
+    t._addToGrad(g, owned);
+  } else if (t._sunkIn !== mark) {
+    return; // no gradient reached this leaf in this pass
+  }
+  const hooks = t._postAccHooks;
+  if (hooks !== null) for (const h of [...hooks]) h(t);
+}
+
+/**
+ * For leaves with post-accumulate hooks: the index in `order` of the last node to run backward that
+ * uses each one (the smallest index among its users, as the pass runs order[] backwards), so that its
+ * gradient is finished right after that node instead of at the end of the pass.
+ */
+function lastUses(order: readonly Tensor[]): Map<number, Tensor[]> | null {
+  let out: Map<number, Tensor[]> | null = null;
+  let seen: Set<Tensor> | null = null;
+  for (let k = 0; k < order.length; k++) {
+    const t = order[k];
+    const inputs = t._inputs;
+    if (inputs === null || t._backward === null) continue;
+    for (let i = 0; i < inputs.length; i++) {
+      const c = resolveInput(t, i);
+      if (c._postAccHooks === null || c._backward !== null || !c.requiresGrad) continue;
+      seen ??= new Set();
+      if (seen.has(c)) continue;
+      seen.add(c);
+      out ??= new Map();
+      const list = out.get(k);
+      if (list === undefined) out.set(k, [c]);
+      else list.push(c);
+    }
+  }
+  return out;
 }
 
 /** Set by tensor.ts (which imports this module): the Tensor class, for hook arguments. */
@@ -264,6 +325,10 @@ export function runBackward(root: Tensor | readonly Tensor[], seed: Float32Array
     for (let i = 0; i < capture.length; i++) if (capture[i] === t) captured![i] = Float32Array.from(g);
   };
   const isSeed = (g: Float32Array): boolean => seeds.includes(g);
+  const early = capture === null ? lastUses(order) : null;
+  const outerCallbacks = endCallbacks;
+  const callbacks: (() => void)[] = [];
+  if (capture === null) endCallbacks = callbacks;
   try {
     roots.forEach((r, i) => accumulate(r, seeds[i], false));
     for (let k = order.length - 1; k >= 0; k--) {
@@ -286,6 +351,8 @@ export function runBackward(root: Tensor | readonly Tensor[], seed: Float32Array
           // the rule is done with g: give it back unless it passed g on (unowned) to an input
           if (owned && !isSeed(g) && !passedOn(t, g)) release(g);
         }
+        const done = early === null ? undefined : early.get(k);
+        if (done !== undefined) for (const c of done) finishLeaf(c, mark);
       }
     }
     for (let k = 0; k < order.length; k++) {
@@ -298,9 +365,15 @@ export function runBackward(root: Tensor | readonly Tensor[], seed: Float32Array
         if (h !== g) { g = h; owned = false; }
       }
       if (capture !== null) grab(t, g);
-      else t._addToGrad(g, owned);
+      else {
+        t._addToGrad(g, owned);
+        const post = t._postAccHooks;
+        if (post !== null) for (const h of [...post]) h(t);
+      }
     }
+    for (let i = 0; i < callbacks.length; i++) callbacks[i]();
   } finally {
+    endCallbacks = outerCallbacks;
     active = null;
     // a rule that threw must not leave pending gradients for the next pass
     for (let k = 0; k < order.length; k++) order[k]._g = null;

@@ -89,6 +89,10 @@ export class Tensor {
   _hooks: GradHook[] | null = null;
   /** @internal a non-leaf that keeps its .grad (retainGrad) */
   _retainGrad = false;
+  /** @internal post-accumulate-grad hooks of a leaf (registerPostAccumulateGradHook) */
+  _postAccHooks: ((t: Tensor) => void)[] | null = null;
+  /** @internal the backward pass (autograd epoch) in which a kernel last wrote into .grad directly (gradSink) */
+  _sunkIn = 0;
 
   /**
    * Wraps `data` (taken as-is, not copied) with `shape`: a Float32Array (float32), Int32Array (int32)
@@ -348,6 +352,29 @@ export class Tensor {
         const i = hs.indexOf(hook);
         if (i >= 0) hs.splice(i, 1);
         if (hs.length === 0) this._hooks = null;
+      },
+    };
+  }
+
+  /**
+   * Calls `hook(this)` in each backward pass once this leaf's gradient for that pass is complete and
+   * added into `.grad` — as soon as the last op that uses the leaf has run its backward rule, while
+   * the rest of the pass continues (PyTorch's register_post_accumulate_grad_hook). Data-parallel
+   * training starts averaging a gradient here. Returns a handle whose remove() unregisters the hook.
+   */
+  registerPostAccumulateGradHook(hook: (t: Tensor) => void): { remove(): void } {
+    if (typeof hook !== 'function') throw new TypeError(`registerPostAccumulateGradHook: hook must be a function, got ${typeof hook}`);
+    if (!this.requiresGrad || this._backward !== null) {
+      throw new Error("registerPostAccumulateGradHook: only a leaf tensor that requires grad accumulates a gradient");
+    }
+    (this._postAccHooks ??= []).push(hook);
+    return {
+      remove: () => {
+        const hs = this._postAccHooks;
+        if (hs === null) return;
+        const i = hs.indexOf(hook);
+        if (i >= 0) hs.splice(i, 1);
+        if (hs.length === 0) this._postAccHooks = null;
       },
     };
   }

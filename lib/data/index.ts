@@ -11,3 +11,4 @@ export {
 export {
   TokenDataset, splitTokens, tokenizeCorpus, defaultCacheDir, type Tokens, type TokenizeCorpusOptions, type TokenizedCorpus,
 } from './text.js';
+export { DistributedSampler, type Sampler, type DistributedSamplerOptions } from './sampler.js';

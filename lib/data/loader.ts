@@ -10,6 +10,7 @@ import { Tensor } from '../tensor.js';
 import { fmtShape, shapesEqual } from '../util/shape.js';
 import { TensorDataset, type Dataset, type Labels } from './dataset.js';
 import { TokenDataset } from './text.js';
+import type { Sampler } from './sampler.js';
 
 export type Batch = [Tensor, Labels];
 
@@ -25,6 +26,11 @@ export interface DataLoaderOptions {
   seed?: number;
   /** drop the last batch when it is smaller than batchSize (default false) */
   dropLast?: boolean;
+  /**
+   * the example order (e.g. a DistributedSampler): iterated once per epoch after `setEpoch(epoch)` is
+   * called with the loader's epoch counter; excludes shuffle and seed
+   */
+  sampler?: Sampler;
 }
 
 export class DataLoader implements Iterable<Batch> {
@@ -33,6 +39,7 @@ export class DataLoader implements Iterable<Batch> {
   readonly shuffle: boolean;
   readonly seed: number | undefined;
   readonly dropLast: boolean;
+  readonly sampler: Sampler | null;
   /** Epochs started so far (each iteration is one epoch). */
   epoch = 0;
 
@@ -40,7 +47,15 @@ export class DataLoader implements Iterable<Batch> {
     if (!dataset || typeof dataset.length !== 'number' || typeof dataset.get !== 'function') {
       throw new TypeError('DataLoader: dataset must have a length and get(i)');
     }
-    checkOptions(o, ['batchSize', 'shuffle', 'seed', 'dropLast'], 'DataLoader');
+    checkOptions(o, ['batchSize', 'shuffle', 'seed', 'dropLast', 'sampler'], 'DataLoader');
+    const sm = o.sampler;
+    if (sm !== undefined) {
+      if (sm === null || typeof sm !== 'object' || typeof sm.length !== 'number' || typeof (sm as Partial<Sampler>)[Symbol.iterator] !== 'function') {
+        throw new TypeError('DataLoader: sampler must be iterable over indices and have a length (e.g. ng.data.DistributedSampler)');
+      }
+      if (o.shuffle) throw new TypeError('DataLoader: sampler and shuffle are exclusive (the sampler decides the order; DistributedSampler has its own shuffle)');
+      if (o.seed !== undefined) throw new TypeError('DataLoader: sampler and seed are exclusive (give the seed to the sampler)');
+    }
     const bs = o.batchSize ?? 1;
     if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${String(bs)}`);
     if (o.seed !== undefined && !Number.isFinite(o.seed)) throw new RangeError(`DataLoader: seed must be a finite number, got ${String(o.seed)}`);
@@ -49,16 +64,24 @@ export class DataLoader implements Iterable<Batch> {
     this.shuffle = o.shuffle ?? false;
     this.seed = o.seed;
     this.dropLast = o.dropLast ?? false;
+    this.sampler = sm ?? null;
   }
 
   /** Number of batches per epoch. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler !== null ? this.sampler.length : this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
   /** The order of examples for epoch k (identity without shuffle). */
   order(k: number): Int32Array {
+    if (this.sampler !== null) {
+      this.sampler.setEpoch?.(k);
+      const idx = Int32Array.from(this.sampler);
+      const n = this.dataset.length;
+      for (const i of idx) if (!(i >= 0 && i < n)) throw new RangeError(`DataLoader: the sampler gave index ${i}, outside the dataset's [0, ${n})`);
+      return idx;
+    }
     const n = this.dataset.length;
     const perm = new Int32Array(n);
     for (let i = 0; i < n; i++) perm[i] = i;

@@ -19,3 +19,4 @@ export {
   type MultiheadAttentionForwardOptions, type TransformerEncoderLayerOptions, type TransformerEncoderForwardOptions,
   type TransformerDecoderForwardOptions,
 } from './transformer.js';
+export * as parallel from './parallel.js';

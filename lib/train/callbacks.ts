@@ -7,6 +7,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/scheduler.js';
 import type { DataLoader } from '../data/loader.js';
 import { saveSafetensors } from '../io/safetensors.js';
+import { getRankOrZero } from '../distributed/state.js';
 import type { Tensor } from '../tensor.js';
 import { checkpointContents } from './checkpoint.js';
 import type { Logs } from './progress.js';
@@ -174,6 +175,7 @@ export function checkpoint(path: string, o: CheckpointOptions = {}): Callback {
         if (v === undefined) throw new Error(`checkpoint: monitored value '${mon.name}' is not among the logs (${Object.keys(logs).join(', ')})`);
         if (!mon.improve(v)) return;
       }
+      if (getRankOrZero() !== 0) return; // data-parallel: every rank holds the same state, rank 0 writes it
       const { tensors, metadata } = checkpointContents({
         model: ctx.model, optimizer: ctx.optimizer, scheduler: ctx.scheduler, loader: ctx.train, epoch, history: ctx.history,
       });

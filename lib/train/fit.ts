@@ -16,6 +16,7 @@ import { concat } from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 import type { Callback, History, TrainContext } from './callbacks.js';
 import { loadCheckpoint } from './checkpoint.js';
+import { getRankOrZero } from '../distributed/state.js';
 import { correctCount, predictionCount, type MetricName } from './metrics.js';
 import { Progress, type Logs } from './progress.js';
 
@@ -126,7 +127,8 @@ export async function fit(model: Module, o: FitOptions): Promise<History> {
       }
     }
   }
-  const progress = new Progress(o.progress ?? true, o.epochs);
+  // under ng.distributed only rank 0 prints (checkpoint callbacks likewise save on rank 0 only)
+  const progress = new Progress((o.progress ?? true) && getRankOrZero() === 0, o.epochs);
   let last: Logs = {};
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
