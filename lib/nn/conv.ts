@@ -3,6 +3,7 @@ import { conv2dNamed, pair, type Size2 } from '../ops/conv.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
 import { checkOptions } from '../util/options.js';
+import { describe } from '../util/describe.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
 
@@ -101,6 +102,7 @@ export interface Conv1dLayerOptions {
 }
 
 function intArg(v: unknown, what: string, min: number): number {
+  if (typeof v !== 'number') throw new TypeError(`Conv1d: ${what} must be an integer ≥ ${min}, got ${describe(v)}`);
   if (!Number.isInteger(v) || (v as number) < min) throw new RangeError(`Conv1d: ${what} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   return v as number;
 }
@@ -165,10 +167,16 @@ export class Conv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError(`Conv1d: expected a Tensor input, got ${x === null ? 'null' : typeof x}`);
+    if (!(x instanceof Tensor)) throw new TypeError(`Conv1d: expected a Tensor input, got ${describe(x)}`);
+    if (x.dtype !== 'float32') throw new TypeError(`Conv1d: input must be a float32 tensor, got dtype ${x.dtype}`);
     const C = this.inChannels;
     if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[x.ndim - 2] !== C) {
       throw new Error(`Conv1d: expected input [N, ${C}, L] or [${C}, L], got ${fmtShape(x.shape)}`);
+    }
+    const L = x.shape[x.ndim - 1];
+    const eff = this.dilation * (this.kernelSize - 1) + 1;
+    if (eff > L + 2 * this.padding) {
+      throw new Error(`Conv1d: kernel ${eff}${this.dilation > 1 ? ' (dilated)' : ''} is longer than the padded input length ${L + 2 * this.padding} (input ${fmtShape(x.shape)}, padding ${this.padding})`);
     }
     const batched = x.ndim === 3 ? x : x.unsqueeze(0);
     const w = this.weight.reshape([this.outChannels, C / this.groups, 1, this.kernelSize]);

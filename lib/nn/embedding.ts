@@ -1,7 +1,8 @@
 /** Embedding: a lookup table [numEmbeddings, embeddingDim] indexed by integer ids (gatherRows / scatterAddRows). */
 import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, record } from '../autograd.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, tensor } from '../tensor.js';
+import { describe } from '../util/describe.js';
 import { emptyF32, zerosF32 } from '../util/alloc.js';
 import { indexData } from './indices.js';
 import { normal_ } from './init.js';
@@ -14,9 +15,21 @@ import { checkOptions } from '../util/options.js';
  */
 export function toIndices(idx: Int32Array | readonly number[] | Tensor, n: number, who: string): { ids: Int32Array; shape: number[] } {
   let shape: number[];
+  if (Array.isArray(idx) && idx.some((v) => Array.isArray(v))) {
+    // nested arrays (number[][], as torch.tensor([[1, 2]])): a rectangular int32 tensor
+    try {
+      idx = tensor(idx as never, { dtype: 'int32' });
+    } catch (e) {
+      if (e instanceof Error) e.message = `${who}: indices: ${e.message}`;
+      throw e;
+    }
+  }
   if (idx instanceof Tensor) shape = [...idx.shape];
-  else if (idx instanceof Int32Array || Array.isArray(idx)) shape = [idx.length];
-  else throw new TypeError(`${who}: indices must be an Int32Array, a number[] or a Tensor`);
+  else if (idx instanceof Int32Array || Array.isArray(idx)) {
+    const bad = (idx as readonly unknown[]).findIndex((v) => typeof v !== 'number');
+    if (bad >= 0) throw new TypeError(`${who}: index at position ${bad} must be an integer, got ${describe((idx as readonly unknown[])[bad])}`);
+    shape = [idx.length];
+  } else throw new TypeError(`${who}: indices must be an Int32Array, a number[] (or nested number[][]) or a Tensor, got ${describe(idx)}`);
   const ids = indexData(idx, n, { range: (v, i) => `${who}: index ${v} at position ${i} is out of range for ${n} embeddings` });
   return { ids, shape };
 }
@@ -100,7 +113,7 @@ function embeddingNamed(
   maxNorm: number | null = null, normType = 2,
 ): Tensor {
   if (!(weight instanceof Tensor) || weight.ndim !== 2 || weight.dtype !== 'float32') {
-    throw new TypeError(`${who}: weight must be a 2-D float32 tensor [numEmbeddings, embeddingDim]`);
+    throw new TypeError(`${who}: weight must be a 2-D float32 tensor [numEmbeddings, embeddingDim], got ${weight instanceof Tensor ? `${weight.dtype} [${weight.shape.join(', ')}]` : describe(weight)}`);
   }
   const [num, d] = weight.shape;
   const pad = paddingRow(paddingIdx, num, who);
@@ -149,6 +162,9 @@ export class Embedding extends Module {
     }
     checkOptions(opts, EMBEDDING_KEYS, 'Embedding');
     ({ maxNorm: this.maxNorm, normType: this.normType } = renormArgs(opts, 'Embedding'));
+    for (const [v, what] of [[numEmbeddings, 'numEmbeddings'], [embeddingDim, 'embeddingDim']] as const) {
+      if (typeof v !== 'number') throw new TypeError(`Embedding: ${what} must be a positive integer, got ${describe(v)}`);
+    }
     if (!Number.isInteger(numEmbeddings) || numEmbeddings < 1 || !Number.isInteger(embeddingDim) || embeddingDim < 1) {
       throw new RangeError(`Embedding: sizes must be positive integers, got ${String(numEmbeddings)} and ${String(embeddingDim)}`);
     }

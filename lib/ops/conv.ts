@@ -10,6 +10,7 @@ import { Tensor } from '../tensor.js';
 import { checkOptions } from '../util/options.js';
 import { fmtShape } from '../util/shape.js';
 import { mul } from './elementwise.js';
+import { describe } from '../util/describe.js';
 import { concat } from './join.js';
 
 /** A size given once for both spatial dims, or as [h, w]. */
@@ -48,7 +49,8 @@ export function pair(v: Size2, what: string, min: number, op: string): [number, 
 export function geometry(
   x: Tensor, outC: number, k: [number, number], s: [number, number], p: [number, number], d: [number, number], op: string,
 ): Conv2dGeometry {
-  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor input`);
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor input, got ${describe(x)}`);
+  if (x.dtype !== 'float32') throw new TypeError(`${op}: input must be a float32 tensor, got dtype ${x.dtype}`);
   if (x.ndim !== 4) throw new Error(`${op}: expected a 4-D input [N, C, H, W], got ${fmtShape(x.shape)}`);
   const [n, c, h, w] = x.shape;
   const effH = d[0] * (k[0] - 1) + 1;
@@ -66,7 +68,8 @@ export function geometry(
 
 /** @internal conv2d with the caller's name in errors (the Conv2d layer passes 'Conv2d'). */
 export function conv2dNamed(x: Tensor, weight: Tensor, bias: Tensor | null | undefined, opts: Conv2dOptions, op: string): Tensor {
-  if (!(weight instanceof Tensor)) throw new TypeError(`${op}: weight must be a Tensor`);
+  if (!(weight instanceof Tensor)) throw new TypeError(`${op}: weight must be a Tensor, got ${describe(weight)}`);
+  if (weight.dtype !== 'float32') throw new TypeError(`${op}: weight must be a float32 tensor, got dtype ${weight.dtype}`);
   if (weight.ndim !== 4) throw new Error(`${op}: weight must be 4-D [outC, inC, kH, kW], got ${fmtShape(weight.shape)}`);
   const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`${op}: groups must be a positive integer, got ${typeof groups === 'string' ? `"${groups}" (string)` : String(groups)}`);

@@ -184,7 +184,7 @@ describe('nn.init with PyTorch\'s names', () => {
     expect(Array.from(base.data)).toEqual(new Array(12).fill(2));
     const half = ng.zeros([4, 4]);
     nn.init.ones_(half.slice(1, 0, 4, 2));
-    expect(half.toArray()[0]).toEqual([1, 0, 1, 0]);
+    expect((half.toArray() as number[][])[0]).toEqual([1, 0, 1, 0]);
   });
 
   it('bad arguments: TypeError / RangeError naming the initialiser and the argument', () => {
