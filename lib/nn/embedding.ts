@@ -13,7 +13,7 @@ import { checkOptions } from '../util/options.js';
  * Indices as an owned Int32Array plus their shape: an int32 (or float32/bool) tensor, an Int32Array or a
  * number[]; each must be an integer in [0, n) (else a RangeError naming `who`). Validated by the backend.
  */
-export function toIndices(idx: Int32Array | readonly number[] | Tensor, n: number, who: string): { ids: Int32Array; shape: number[] } {
+export function toIndices(idx: Indices, n: number, who: string): { ids: Int32Array; shape: number[] } {
   let shape: number[];
   if (Array.isArray(idx) && idx.some((v) => Array.isArray(v))) {
     // nested arrays (number[][], as torch.tensor([[1, 2]])): a rectangular int32 tensor
@@ -33,6 +33,9 @@ export function toIndices(idx: Int32Array | readonly number[] | Tensor, n: numbe
   const ids = indexData(idx, n, { range: (v, i) => `${who}: index ${v} at position ${i} is out of range for ${n} embeddings` });
   return { ids, shape };
 }
+
+/** Integer ids: an int32 tensor, an Int32Array, a number[] or nested number[][] (any rank). */
+export type Indices = Int32Array | readonly number[] | readonly (readonly number[])[] | Tensor;
 
 export interface EmbeddingOptions {
   /** this row is zeroed at construction and receives no gradient (negative counts from the end) */
@@ -96,7 +99,7 @@ function paddingRow(p: number | null | undefined, n: number, who: string): numbe
  * `paddingIdx` (a number or `{paddingIdx}`) receives no gradient.
  */
 export function embedding(
-  indices: Int32Array | readonly number[] | Tensor, weight: Tensor, paddingIdx?: number | null | EmbeddingOptions,
+  indices: Indices, weight: Tensor, paddingIdx?: number | null | EmbeddingOptions,
 ): Tensor {
   let p = paddingIdx;
   let renormOpts: { maxNorm: number | null; normType: number } = { maxNorm: null, normType: 2 };
@@ -109,7 +112,7 @@ export function embedding(
 }
 
 function embeddingNamed(
-  indices: Int32Array | readonly number[] | Tensor, weight: Tensor, paddingIdx: number | null, who: string,
+  indices: Indices, weight: Tensor, paddingIdx: number | null, who: string,
   maxNorm: number | null = null, normType = 2,
 ): Tensor {
   if (!(weight instanceof Tensor) || weight.ndim !== 2 || weight.dtype !== 'float32') {
@@ -177,7 +180,7 @@ export class Embedding extends Module {
   }
 
   /** Rows of the table for each index: output shape [...indices.shape, embeddingDim]. */
-  forward(indices: Int32Array | readonly number[] | Tensor): Tensor {
+  forward(indices: Indices): Tensor {
     return embeddingNamed(indices, this.weight, this.paddingIdx, 'Embedding', this.maxNorm, this.normType);
   }
 
