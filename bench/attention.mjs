@@ -127,7 +127,7 @@ if (args.includes('--child')) {
   }
   const md = lines.join('\n');
   console.log(md);
-  const dir = path.join(here, 'results');
+  const dir = process.env.NODEGRAD_BENCH_RESULTS ? path.resolve(process.env.NODEGRAD_BENCH_RESULTS) : path.join(here, 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'attention.json'), JSON.stringify({ date: new Date().toISOString(), quick, nodegrad: ng, memory: mem, pytorch: th }, null, 1) + '\n');
   fs.writeFileSync(path.join(dir, 'attention.md'), `# Attention benchmark (${new Date().toISOString()}, node bench/attention.mjs${quick ? ' --quick' : ''})\n${md}\n`);

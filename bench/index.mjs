@@ -15,7 +15,8 @@ import { writeReport } from './report.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const peersDir = path.join(here, 'peers');
-const resultsDir = path.join(here, 'results');
+// NODEGRAD_BENCH_RESULTS: another folder for the report (nodegrad bench from an installed package uses ./nodegrad-bench)
+const resultsDir = process.env.NODEGRAD_BENCH_RESULTS ? path.resolve(process.env.NODEGRAD_BENCH_RESULTS) : path.join(here, 'results');
 const cacheDir = path.join(resultsDir, '.cache');
 const ALL = ['gemm', 'ops', 'xor', 'mlp', 'adam', 'cnn', 'attention'];
 
@@ -189,4 +190,4 @@ fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(results, n
 const md = writeReport(results, resultsDir);
 console.log('\n' + md);
 if (attentionMd) console.log('\n' + attentionMd);
-console.log(`wrote bench/results/report.md, latest.json, chart.svg (${meta.seconds.toFixed(0)} s)`);
+console.log(`wrote ${path.relative(process.cwd(), resultsDir) || '.'}/report.md, latest.json, chart.svg (${meta.seconds.toFixed(0)} s)`);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as ng from './index.js';
 import { mnistCnn } from './models/mnist-cnn.js';
 import { mnistMlp } from './models/mnist-mlp.js';
+import { plural } from './cli-fit.js';
 
 export interface TrainOptions {
   /** default: the recipe's */
@@ -66,8 +67,8 @@ export async function train(modelName: string, o: TrainOptions): Promise<{ accur
   const model = recipe.build();
   const optimizer = new ng.optim.Adam(model.parameters(), { lr: o.lr });
   console.log(`training ${modelName} (${recipe.description}) on ${trainSet.labels.length} images: ` +
-    `${epochs} epochs, batch ${batchSize}, Adam lr ${o.lr}${recipe.cosine ? ' (cosine to 0)' : ''}, ` +
-    `backend ${ng.getBackend()}, ${ng.getNumThreads()} threads, seed ${o.seed}`);
+    `${plural(epochs, 'epoch')}, batch ${batchSize}, Adam lr ${o.lr}${recipe.cosine ? ' (cosine to 0)' : ''}, ` +
+    `backend ${ng.getBackend()}, ${plural(ng.getNumThreads(), 'thread')}, seed ${o.seed}`);
 
   const loader = new ng.data.DataLoader(new ng.data.TensorDataset(trainSet.images, trainSet.labels), {
     batchSize, shuffle: true, seed: o.seed,
@@ -89,7 +90,7 @@ export async function train(modelName: string, o: TrainOptions): Promise<{ accur
   ng.saveModel(model, dir, { recipe: modelName, dataset: 'mnist', flatten: String(recipe.flatten), normalize: 'true', testAccuracy: accuracy.toFixed(4) });
 
   console.log(`test accuracy: ${(accuracy * 100).toFixed(2)} % (${Math.round(accuracy * testSet.labels.length)}/${testSet.labels.length}), test loss ${test.loss.toFixed(4)}`);
-  console.log(`training throughput: ${Math.round(samplesPerSec)} samples/s (${seconds.toFixed(1)} s for ${epochs} epochs)`);
+  console.log(`training throughput: ${Math.round(samplesPerSec)} samples/s (${seconds.toFixed(1)} s for ${plural(epochs, 'epoch')})`);
   console.log(`model saved to ${dir}`);
   return { accuracy, samplesPerSec, dir };
 }

@@ -5,10 +5,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as ng from './index.js';
 import { evaluateSaved, recipeNames, train } from './cli-train.js';
-import { packageRoot } from './backend/native/load.js';
+import { addGenericTrainOptions, isGenericTrain, registerPredictCommand, runGenericTrain, type TrainCommandOptions } from './cli-fit.js';
+import { infoJson } from './cli-info.js';
+import { runBench } from './cli-bench.js';
 import { version } from './version.js';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 
 function int(name: string, min: number) {
   return (v: string): number => {
@@ -50,14 +51,16 @@ export function buildProgram(): Command {
   program
     .command('info')
     .description('version, backend, ISA, threads and cache sizes')
-    .action(() => {
-      for (const l of infoLines()) console.log(l);
+    .option('--json', 'print one JSON object instead')
+    .action((o: { json?: boolean }) => {
+      if (o.json) console.log(JSON.stringify(infoJson(), null, 2));
+      else for (const l of infoLines()) console.log(l);
     });
 
-  program
+  const trainCmd = program
     .command('train')
-    .description(`train a model: ${recipeNames().join(', ')}`)
-    .argument('<model>', `one of ${recipeNames().join(', ')}`)
+    .description(`train a model: ${recipeNames().join(', ')}, or an mlp on your data (--data FILE)`)
+    .argument('[model]', `one of ${recipeNames().join(', ')}; or mlp / linear with --data`)
     .option('--epochs <n>', 'passes over the training set (default: 8 for mnist-mlp, 3 for mnist-cnn)', int('--epochs', 1))
     .option('--batch-size <n>', 'samples per step (default: 128 for mnist-mlp, 64 for mnist-cnn)', int('--batch-size', 1))
     .option('--lr <x>', 'Adam learning rate', positive('--lr'), 1e-3)
@@ -66,9 +69,15 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed for init, shuffling and dropout', int('--seed', 0), 0)
     .option('--out <dir>', 'where to save the trained model (default: models/<model>)')
     .option('--no-progress', 'no progress bar')
-    .action(async (model: string, o: { epochs?: number; batchSize?: number; lr: number; backend?: string; threads?: number; seed: number; out?: string; progress: boolean }) => {
+    .action(async (model: string | undefined, o: TrainCommandOptions) => {
+      if (isGenericTrain(model, o)) {
+        await runGenericTrain(model, o);
+        return;
+      }
+      if (model === undefined) throw new Error(`train: name a model (${recipeNames().join(', ')}), or train an mlp on your data with --data FILE`);
       await train(model, { ...o, out: o.out ?? path.join('models', model) });
     });
+  addGenericTrainOptions(trainCmd);
 
   program
     .command('eval')
@@ -87,14 +96,12 @@ export function buildProgram(): Command {
     .option('--quick', 'fewer sizes and repetitions')
     .option('--only <list>', 'comma-separated subset: gemm,ops,xor,mlp,adam,cnn')
     .option('--no-peers', 'skip PyTorch, numpy, tfjs, brain.js and onnxruntime even when installed')
-    .action((o: { quick?: boolean; only?: string; peers: boolean }) => {
-      const args = [path.join(packageRoot(), 'bench', 'index.mjs')];
-      if (o.quick) args.push('--quick');
-      if (o.only) args.push('--only', o.only);
-      if (!o.peers) args.push('--no-peers');
-      const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
-      if (r.status !== 0) process.exitCode = r.status ?? 1;
+    .option('--results <dir>', 'where the report goes (default: bench/results in a clone, ./nodegrad-bench otherwise)')
+    .action((o: { quick?: boolean; only?: string; peers: boolean; results?: string }) => {
+      process.exitCode = runBench(o);
     });
+
+  registerPredictCommand(program, int);
 
   return program;
 }

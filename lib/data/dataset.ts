@@ -12,15 +12,12 @@ export interface Dataset {
   get(i: number): [Tensor, number | Tensor];
 }
 
-function isIntegerArray(a: ArrayLike<number>): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isInteger(a[i])) return false;
-  return true;
-}
-
 /**
- * Rows of `x` (first dim = examples) paired with `y`: a float32 Tensor of targets (same first dim), or
- * class labels as a 1-D int32 tensor, an Int32Array or a number[] (a number[] with non-integer values
- * becomes a target tensor [N]).
+ * Rows of `x` (first dim = examples) paired with `y`. The rule is explicit, by type (as PyTorch's dtype):
+ * class labels are a 1-D int32 (or bool) tensor or an Int32Array; numbers are targets — a float32 Tensor
+ * (same first dim), a Float32Array or a number[] (a target tensor [N], whatever its values: write
+ * `Int32Array.from(ys)` for class labels). Losses such as crossEntropy also take a float tensor of class
+ * indices, so integer-valued number[] targets still train a classifier.
  */
 export class TensorDataset implements Dataset {
   readonly x: Tensor;
@@ -29,7 +26,7 @@ export class TensorDataset implements Dataset {
   /** class labels, or null when y is a tensor */
   readonly yLabels: Int32Array | null;
 
-  constructor(x: Tensor, y: Tensor | Int32Array | readonly number[]) {
+  constructor(x: Tensor, y: Tensor | Int32Array | Float32Array | readonly number[]) {
     if (!(x instanceof Tensor)) throw new TypeError('TensorDataset: x must be a Tensor');
     if (x.ndim < 1) throw new Error('TensorDataset: x must have at least one dim (the examples)');
     this.x = x;
@@ -49,17 +46,20 @@ export class TensorDataset implements Dataset {
       this.yTensor = null;
       this.yLabels = y;
       yn = y.length;
-    } else if (Array.isArray(y)) {
-      if (isIntegerArray(y)) {
-        this.yLabels = Int32Array.from(y);
-        this.yTensor = null;
-      } else {
-        this.yLabels = null;
-        this.yTensor = new Tensor(Float32Array.from(y), [y.length]);
+    } else if (y instanceof Float32Array || Array.isArray(y)) {
+      if (Array.isArray(y)) {
+        const bad = y.findIndex((v) => typeof v !== 'number');
+        if (bad >= 0) {
+          const v = y[bad] as unknown;
+          throw new TypeError(`TensorDataset: y[${bad}] must be a number, got ${typeof v === 'string' ? `"${v}" (string)` : v === null ? 'null' : typeof v}`);
+        }
       }
+      this.yLabels = null;
+      this.yTensor = new Tensor(Float32Array.from(y), [y.length]);
       yn = y.length;
     } else {
-      throw new TypeError('TensorDataset: y must be a Tensor, an Int32Array or a number[]');
+      const got = y === null ? 'null' : ArrayBuffer.isView(y) ? (y as object).constructor.name : typeof y;
+      throw new TypeError(`TensorDataset: y must be a Tensor, an Int32Array (class labels), a Float32Array or a number[] (targets), got ${got}`);
     }
     if (yn !== n) {
       throw new Error(`TensorDataset: x has ${n} examples (shape ${fmtShape(x.shape)}) but y has ${yn}`);

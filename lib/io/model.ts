@@ -62,12 +62,14 @@ const CODECS = new Map<string, Codec>([
   ['BatchNorm2d', simple(BatchNorm2d, (m: BatchNorm2d) => [m.numFeatures, {
     eps: m.eps, momentum: m.momentum, affine: m.weight !== null, trackRunningStats: m.runningMean !== null,
   }])],
-  ['Embedding', simple(Embedding, (m: Embedding) => [m.numEmbeddings, m.embeddingDim])],
-  ['Conv2d', simple(Conv2d, (m: Conv2d) => [m.inChannels, m.outChannels, m.kernelSize, {
-    stride: m.stride, padding: m.padding, dilation: m.dilation, bias: m.bias !== null,
+  ['Embedding', simple(Embedding, (m: Embedding) => [m.numEmbeddings, m.embeddingDim, {
+    paddingIdx: m.paddingIdx, maxNorm: m.maxNorm, normType: m.normType,
   }])],
-  ['MaxPool2d', simple(MaxPool2d, (m: MaxPool2d) => [m.kernelSize, { stride: m.stride, padding: m.padding }])],
-  ['AvgPool2d', simple(AvgPool2d, (m: AvgPool2d) => [m.kernelSize, { stride: m.stride, padding: m.padding }])],
+  ['Conv2d', simple(Conv2d, (m: Conv2d) => [m.inChannels, m.outChannels, m.kernelSize, {
+    stride: m.stride, padding: m.padding, dilation: m.dilation, groups: m.groups, bias: m.bias !== null,
+  }])],
+  ['MaxPool2d', simple(MaxPool2d, (m: MaxPool2d) => [m.kernelSize, { stride: m.stride, padding: m.padding, ceilMode: m.ceilMode }])],
+  ['AvgPool2d', simple(AvgPool2d, (m: AvgPool2d) => [m.kernelSize, { stride: m.stride, padding: m.padding, ceilMode: m.ceilMode }])],
 ]);
 /** Classes whose codec is the built-in one (a subclass of Linear is not a Linear for saving). */
 const BUILTIN = new Map<string, Function>([

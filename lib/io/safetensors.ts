@@ -114,7 +114,9 @@ export function serializeSafetensors(stateDict: StateDict, metadata?: Record<str
   const chunks: Uint8Array[] = [];
   for (const [name, t] of entries) {
     const bytes = littleEndianBytes(t.data);
-    setOwn(header, name, { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
+    // the bytes are the tensor's own elements: int32 → I32, bool → BOOL (writing them as F32 garbled them)
+    const dtype = t.dtype === 'int32' ? 'I32' : t.dtype === 'bool' ? 'BOOL' : 'F32';
+    setOwn(header, name, { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
     offset += bytes.byteLength;
     chunks.push(bytes);
   }
@@ -128,7 +130,7 @@ export function serializeSafetensors(stateDict: StateDict, metadata?: Record<str
 }
 
 /**
- * Saves a state dict (name → Tensor, an object or a Map) as float32 safetensors, atomically.
+ * Saves a state dict (name → Tensor, an object or a Map) as safetensors (float32 → F32, int32 → I32, bool → BOOL), atomically.
  * `metadata` values must be strings (TypeError otherwise), as in the format.
  */
 export function saveSafetensors(path: string, stateDict: StateDict, metadata?: Record<string, string>): void {

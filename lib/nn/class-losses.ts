@@ -9,6 +9,7 @@
  * by the number of samples N·d1·… .
  */
 import { Tensor } from '../tensor.js';
+import { describe } from '../util/describe.js';
 import { all, argmin, gather, indexSelect, logSoftmax, permute, to, where } from '../ops/index.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
 import { current } from '../backend/registry.js';
@@ -76,7 +77,7 @@ function rawTargets(target: unknown, input: Tensor, tshape: number[], m: number,
     return { ids, values: f.data, nonInt };
   }
   if (!(Array.isArray(target) || target instanceof Int32Array || (ArrayBuffer.isView(target) && !(target instanceof DataView)))) {
-    throw new TypeError(`${who}: labels must be an Int32Array, a number[] or a Tensor of class indices`);
+    throw new TypeError(`${who}: labels must be an Int32Array, a number[] or a Tensor of class indices, got ${describe(target)}`);
   }
   const arr = target as ArrayLike<number>;
   if (arr.length !== m) {

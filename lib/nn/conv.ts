@@ -3,6 +3,7 @@ import { conv2dNamed, pair, type Size2 } from '../ops/conv.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
 import { checkOptions } from '../util/options.js';
+import { describe } from '../util/describe.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
 
@@ -10,7 +11,7 @@ export interface Conv2dLayerOptions {
   stride?: Size2;
   padding?: Size2;
   dilation?: Size2;
-  /** only 1 (no grouped convolution yet) */
+  /** split the channels into this many groups (inChannels and outChannels divisible by it; default 1) */
   groups?: number;
   /** learn an additive per-channel bias (default true) */
   bias?: boolean;
@@ -27,6 +28,7 @@ export class Conv2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly dilation: [number, number];
+  readonly groups: number;
   weight: Parameter;
   bias: Parameter | null;
 
@@ -50,10 +52,15 @@ export class Conv2d extends Module {
       opts = strideOrOpts as Conv2dLayerOptions;
     }
     checkOptions(opts, ['stride', 'padding', 'dilation', 'groups', 'bias'], 'Conv2d');
-    if ((opts.groups ?? 1) !== 1) throw new RangeError(`Conv2d: only groups = 1 is supported, got ${String(opts.groups)}`);
+    const g = opts.groups ?? 1;
+    if (!Number.isInteger(g) || g < 1) throw new RangeError(`Conv2d: groups must be a positive integer, got ${JSON.stringify(g)}`);
+    this.groups = g;
     if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`Conv2d: bias must be a boolean, got ${typeof opts.bias}`);
     for (const [v, what] of [[inChannels, 'inChannels'], [outChannels, 'outChannels']] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`Conv2d: ${what} must be a positive integer, got ${String(v)}`);
+    }
+    if (inChannels % g !== 0 || outChannels % g !== 0) {
+      throw new RangeError(`Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${g})`);
     }
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -62,11 +69,12 @@ export class Conv2d extends Module {
     this.padding = pair(opts.padding ?? 0, 'padding', 0, 'Conv2d');
     this.dilation = pair(opts.dilation ?? 1, 'dilation', 1, 'Conv2d');
     const [kH, kW] = this.kernelSize;
-    this.weight = new Parameter(new Float32Array(outChannels * inChannels * kH * kW), [outChannels, inChannels, kH, kW]);
+    const inPer = inChannels / g;
+    this.weight = new Parameter(new Float32Array(outChannels * inPer * kH * kW), [outChannels, inPer, kH, kW]);
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (opts.bias ?? true) {
       this.bias = new Parameter(new Float32Array(outChannels), [outChannels]);
-      const bound = 1 / Math.sqrt(inChannels * kH * kW);
+      const bound = 1 / Math.sqrt(inPer * kH * kW);
       uniform_(this.bias, -bound, bound);
     } else {
       this.bias = null;
@@ -74,12 +82,12 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2dNamed(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation }, 'Conv2d');
+    return conv2dNamed(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }, 'Conv2d');
   }
 
   protected override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmtShape(this.kernelSize)}, stride=${fmtShape(this.stride)}, ` +
-      `padding=${fmtShape(this.padding)}${this.dilation[0] > 1 || this.dilation[1] > 1 ? `, dilation=${fmtShape(this.dilation)}` : ''}, bias=${this.bias !== null}`;
+      `padding=${fmtShape(this.padding)}${this.dilation[0] > 1 || this.dilation[1] > 1 ? `, dilation=${fmtShape(this.dilation)}` : ''}${this.groups > 1 ? `, groups=${this.groups}` : ''}, bias=${this.bias !== null}`;
   }
 }
 
@@ -87,13 +95,14 @@ export interface Conv1dLayerOptions {
   stride?: number;
   padding?: number;
   dilation?: number;
-  /** only 1 (no grouped convolution yet) */
+  /** split the channels into this many groups (inChannels and outChannels divisible by it; default 1) */
   groups?: number;
   /** learn an additive per-channel bias (default true) */
   bias?: boolean;
 }
 
 function intArg(v: unknown, what: string, min: number): number {
+  if (typeof v !== 'number') throw new TypeError(`Conv1d: ${what} must be an integer ≥ ${min}, got ${describe(v)}`);
   if (!Number.isInteger(v) || (v as number) < min) throw new RangeError(`Conv1d: ${what} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   return v as number;
 }
@@ -110,6 +119,7 @@ export class Conv1d extends Module {
   readonly stride: number;
   readonly padding: number;
   readonly dilation: number;
+  readonly groups: number;
   weight: Parameter;
   bias: Parameter | null;
 
@@ -130,20 +140,26 @@ export class Conv1d extends Module {
       opts = strideOrOpts;
     }
     checkOptions(opts, ['stride', 'padding', 'dilation', 'groups', 'bias'], 'Conv1d');
-    if ((opts.groups ?? 1) !== 1) throw new RangeError(`Conv1d: only groups = 1 is supported, got ${String(opts.groups)}`);
+    const g = opts.groups ?? 1;
+    if (!Number.isInteger(g) || g < 1) throw new RangeError(`Conv1d: groups must be a positive integer, got ${JSON.stringify(g)}`);
+    this.groups = g;
     if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`Conv1d: bias must be a boolean, got ${typeof opts.bias}`);
     this.inChannels = intArg(inChannels, 'inChannels', 1);
     this.outChannels = intArg(outChannels, 'outChannels', 1);
+    if (inChannels % g !== 0 || outChannels % g !== 0) {
+      throw new RangeError(`Conv1d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${g})`);
+    }
     this.kernelSize = intArg(kernelSize, 'kernel size', 1);
     this.stride = intArg(opts.stride ?? 1, 'stride', 1);
     this.padding = intArg(opts.padding ?? 0, 'padding', 0);
     this.dilation = intArg(opts.dilation ?? 1, 'dilation', 1);
     const k = this.kernelSize;
-    this.weight = new Parameter(new Float32Array(outChannels * inChannels * k), [outChannels, inChannels, k]);
+    const inPer = inChannels / g;
+    this.weight = new Parameter(new Float32Array(outChannels * inPer * k), [outChannels, inPer, k]);
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (opts.bias ?? true) {
       this.bias = new Parameter(new Float32Array(outChannels), [outChannels]);
-      const bound = 1 / Math.sqrt(inChannels * k);
+      const bound = 1 / Math.sqrt(inPer * k);
       uniform_(this.bias, -bound, bound);
     } else {
       this.bias = null;
@@ -151,20 +167,26 @@ export class Conv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError(`Conv1d: expected a Tensor input, got ${x === null ? 'null' : typeof x}`);
+    if (!(x instanceof Tensor)) throw new TypeError(`Conv1d: expected a Tensor input, got ${describe(x)}`);
+    if (x.dtype !== 'float32') throw new TypeError(`Conv1d: input must be a float32 tensor, got dtype ${x.dtype}`);
     const C = this.inChannels;
     if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[x.ndim - 2] !== C) {
       throw new Error(`Conv1d: expected input [N, ${C}, L] or [${C}, L], got ${fmtShape(x.shape)}`);
     }
+    const L = x.shape[x.ndim - 1];
+    const eff = this.dilation * (this.kernelSize - 1) + 1;
+    if (eff > L + 2 * this.padding) {
+      throw new Error(`Conv1d: kernel ${eff}${this.dilation > 1 ? ' (dilated)' : ''} is longer than the padded input length ${L + 2 * this.padding} (input ${fmtShape(x.shape)}, padding ${this.padding})`);
+    }
     const batched = x.ndim === 3 ? x : x.unsqueeze(0);
-    const w = this.weight.reshape([this.outChannels, C, 1, this.kernelSize]);
+    const w = this.weight.reshape([this.outChannels, C / this.groups, 1, this.kernelSize]);
     const y = conv2dNamed(batched.unsqueeze(2), w, this.bias,
-      { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation] }, 'Conv1d').squeeze(2);
+      { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation], groups: this.groups }, 'Conv1d').squeeze(2);
     return x.ndim === 3 ? y : y.squeeze(0);
   }
 
   protected override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}` +
-      `${this.dilation > 1 ? `, dilation=${this.dilation}` : ''}, bias=${this.bias !== null}`;
+      `${this.dilation > 1 ? `, dilation=${this.dilation}` : ''}${this.groups > 1 ? `, groups=${this.groups}` : ''}, bias=${this.bias !== null}`;
   }
 }

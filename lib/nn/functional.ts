@@ -13,6 +13,7 @@ import { Tensor } from '../tensor.js';
 import { emptyF32 } from '../util/alloc.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
 import { indexData } from './indices.js';
+import { describe } from '../util/describe.js';
 import { checkOptions } from '../util/options.js';
 import { eq, logSoftmax, to } from '../ops/index.js';
 import { indexTargetLoss, probTargetLoss, type ClassLossSpec } from './class-losses.js';
@@ -28,7 +29,9 @@ export type Target = Tensor | Float32Array | Int32Array | readonly number[];
 
 function reductionOf(o: LossOptions | undefined, who: string): Reduction {
   const r = o?.reduction ?? 'mean';
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new RangeError(`${who}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') {
+    throw new (typeof r === 'string' ? RangeError : TypeError)(`${who}: reduction must be 'mean', 'sum' or 'none', got ${describe(r)}`);
+  }
   return r;
 }
 
@@ -65,7 +68,7 @@ function sumOf(x: Float32Array, n: number): number {
 
 /** A point-wise loss l(p, t) of the backend's pointwiseLoss family (see LossOp), with its backward rule. */
 function pointwise(who: string, op: LossOpCode, pred: Tensor, target: Target, o: LossOptions | undefined, delta = 0, keys: readonly string[] = ['reduction']): Tensor {
-  if (!(pred instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor`);
+  if (!(pred instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor, got ${describe(pred)}`);
   checkOptions(o, keys, who);
   const red = reductionOf(o, who);
   const tgt = targetTensor(target, pred, who);
@@ -106,6 +109,7 @@ export function huberLoss(pred: Tensor, target: Target, delta: number | (LossOpt
     o = delta;
     delta = delta.delta ?? 1;
   }
+  if (typeof delta !== 'number') throw new TypeError(`huberLoss: delta must be a positive number, got ${describe(delta)}`);
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
   // the kernel takes a finite delta: an infinite one (plain ½d²) is the largest double, which agrees
   return pointwise('huberLoss', LossOp.huber, pred, target, o, Math.min(delta, Number.MAX_VALUE), ['reduction', 'delta']);
@@ -149,7 +153,7 @@ export function toLabels(labels: Int32Array | readonly number[] | Tensor, rows: 
   if (labels instanceof Tensor) {
     if (labels.ndim > 1) throw new Error(`${who}: labels must be 1-D, got shape ${fmtShape(labels.shape)}`);
   } else if (!(Array.isArray(labels) || ArrayBuffer.isView(labels)) || labels instanceof DataView) {
-    throw new TypeError(`${who}: labels must be an Int32Array, a number[] or a Tensor of class indices`);
+    throw new TypeError(`${who}: labels must be an Int32Array, a number[] or a Tensor of class indices, got ${describe(labels)}`);
   }
   const count = labels instanceof Tensor ? labels.size : (labels as ArrayLike<number>).length;
   if (count !== rows) throw new Error(`${who}: ${rows} rows of logits but ${count} labels`);
@@ -186,13 +190,13 @@ function classSpec(o: CrossEntropyOptions | undefined, who: string, keys: readon
   checkOptions(o, keys, who);
   const reduction = reductionOf(o, who);
   const ignoreIndex = o?.ignoreIndex ?? -100;
-  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${who}: ignoreIndex must be an integer, got ${String(ignoreIndex)}`);
+  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`${who}: ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
   const labelSmoothing = o?.labelSmoothing ?? 0;
   if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-    throw new RangeError(`${who}: labelSmoothing must be in [0, 1], got ${String(labelSmoothing)}`);
+    throw new (typeof labelSmoothing === 'number' ? RangeError : TypeError)(`${who}: labelSmoothing must be in [0, 1], got ${describe(labelSmoothing)}`);
   }
   const weight = o?.weight ?? null;
-  if (weight !== null && !(weight instanceof Tensor)) throw new TypeError(`${who}: weight must be a Tensor of class weights, got ${typeof weight}`);
+  if (weight !== null && !(weight instanceof Tensor)) throw new TypeError(`${who}: weight must be a Tensor of class weights, got ${describe(weight)}`);
   return { who, reduction, ignoreIndex, weight, labelSmoothing };
 }
 
@@ -212,7 +216,7 @@ function isPlain(s: ClassLossSpec): boolean {
  */
 export function crossEntropy(logits: Tensor, labels: Int32Array | readonly number[] | Tensor, o?: CrossEntropyOptions): Tensor {
   const who = 'crossEntropy';
-  if (!(logits instanceof Tensor)) throw new TypeError(`${who}: logits must be a Tensor`);
+  if (!(logits instanceof Tensor)) throw new TypeError(`${who}: logits must be a Tensor, got ${describe(logits)}`);
   const spec = classSpec(o, who, CE_KEYS);
   const probs = labels instanceof Tensor && labels.dtype === 'float32' && logits.ndim >= 1 && shapesEqual(labels.shape, logits.shape);
   if (probs) {
@@ -261,7 +265,7 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
  */
 export function nllLoss(logProbs: Tensor, labels: Int32Array | readonly number[] | Tensor, o?: NllLossOptions): Tensor {
   const who = 'nllLoss';
-  if (!(logProbs instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor`);
+  if (!(logProbs instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor, got ${describe(logProbs)}`);
   const spec = classSpec(o, who, NLL_KEYS);
   if (!isPlain(spec) || logProbs.ndim !== 2) return indexTargetLoss(logProbs, labels, spec, logProbs);
   const red = spec.reduction;

@@ -8,6 +8,19 @@ import { Tensor } from '../tensor.js';
 import { emptyF32 } from '../util/alloc.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
 import { contiguous } from '../ops/shape.js';
+import { describe } from '../util/describe.js';
+
+/** @internal normalizedShape as a list of positive integers: TypeError for a non-number, RangeError for a bad size. */
+export function normalizedShapeOf(v: unknown, who: string): number[] {
+  const ns = typeof v === 'number' ? [v] : Array.isArray(v) ? [...v] : null;
+  if (ns === null) throw new TypeError(`${who}: normalizedShape must be a positive integer or an array of them, got ${describe(v)}`);
+  const bad = ns.find((d) => typeof d !== 'number');
+  if (bad !== undefined) throw new TypeError(`${who}: normalizedShape must hold integers, got ${describe(bad)}`);
+  if (ns.length === 0 || ns.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new RangeError(`${who}: normalizedShape must be positive integers, got ${fmtShape(ns)}`);
+  }
+  return ns;
+}
 
 function affineArg(t: Tensor | null | undefined, shape: readonly number[], what: string): Tensor | null {
   if (t === null || t === undefined) return null;
@@ -27,17 +40,15 @@ function affineArg(t: Tensor | null | undefined, shape: readonly number[], what:
 export function layerNorm(
   x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
 ): Tensor {
-  if (!(x instanceof Tensor)) throw new TypeError(`layerNorm: input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor)) throw new TypeError(`layerNorm: input must be a Tensor, got ${describe(x)}`);
   if (x.dtype !== 'float32') throw new TypeError(`layerNorm: input must be float32, got ${x.dtype}`);
-  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-  if (ns.length === 0 || ns.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new RangeError(`layerNorm: normalizedShape must be positive integers, got ${fmtShape(ns)}`);
-  }
+  const ns = normalizedShapeOf(normalizedShape, 'layerNorm');
   const k = ns.length;
   if (x.ndim < k || !shapesEqual(x.shape.slice(x.ndim - k), ns)) {
     throw new Error(`layerNorm: input shape ${fmtShape(x.shape)} does not end with normalizedShape ${fmtShape(ns)}`);
   }
-  if (typeof eps !== 'number' || !(eps >= 0)) throw new RangeError(`layerNorm: eps must be a non-negative number, got ${String(eps)}`);
+  if (typeof eps !== 'number') throw new TypeError(`layerNorm: eps must be a non-negative number, got ${describe(eps)}`);
+  if (!(eps >= 0)) throw new RangeError(`layerNorm: eps must be a non-negative number, got ${String(eps)}`);
   const w = affineArg(weight, ns, 'weight');
   const b = affineArg(bias, ns, 'bias');
   const n = sizeOf(ns);

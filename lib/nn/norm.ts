@@ -2,7 +2,8 @@
 import { Tensor } from '../tensor.js';
 import { fmtShape, shapesEqual, sizeOf } from '../util/shape.js';
 import { batchNormNamed } from '../ops/batchnorm.js';
-import { layerNorm } from './layernorm.js';
+import { layerNorm, normalizedShapeOf } from './layernorm.js';
+import { describe } from '../util/describe.js';
 import { checkOptions } from '../util/options.js';
 import { Module, Parameter } from './module.js';
 
@@ -26,13 +27,14 @@ export class LayerNorm extends Module {
     super();
     if (typeof opts === 'number') opts = elementwiseAffine === undefined ? { eps: opts } : { eps: opts, elementwiseAffine };
     else if (elementwiseAffine !== undefined) throw new TypeError('LayerNorm: a positional elementwiseAffine follows a positional eps');
-    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.normalizedShape = normalizedShapeOf(normalizedShape, 'LayerNorm');
     checkOptions(opts, ['eps', 'elementwiseAffine', 'bias'], 'LayerNorm');
-    if (this.normalizedShape.length === 0 || this.normalizedShape.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new RangeError(`LayerNorm: normalizedShape must be positive integers, got ${fmtShape(this.normalizedShape)}`);
-    }
     this.eps = opts.eps ?? 1e-5;
-    if (typeof this.eps !== 'number' || !(this.eps >= 0)) throw new RangeError(`LayerNorm: eps must be a non-negative number, got ${String(this.eps)}`);
+    if (typeof this.eps !== 'number') throw new TypeError(`LayerNorm: eps must be a non-negative number, got ${describe(this.eps)}`);
+    if (!(this.eps >= 0)) throw new RangeError(`LayerNorm: eps must be a non-negative number, got ${String(this.eps)}`);
+    for (const k of ['elementwiseAffine', 'bias'] as const) {
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new TypeError(`LayerNorm: ${k} must be a boolean, got ${describe(opts[k])}`);
+    }
     const n = sizeOf(this.normalizedShape);
     const affine = opts.elementwiseAffine ?? true;
     this.weight = affine ? new Parameter(new Float32Array(n).fill(1), [...this.normalizedShape]) : null;
@@ -40,7 +42,8 @@ export class LayerNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) throw new TypeError('LayerNorm: expected a Tensor input');
+    if (!(x instanceof Tensor)) throw new TypeError(`LayerNorm: expected a Tensor input, got ${describe(x)}`);
+    if (x.dtype !== 'float32') throw new TypeError(`LayerNorm: input must be float32, got ${x.dtype}`);
     const k = this.normalizedShape.length;
     if (x.ndim < k || !shapesEqual(x.shape.slice(x.ndim - k), this.normalizedShape)) {
       throw new Error(`LayerNorm: input shape ${fmtShape(x.shape)} does not end with normalized shape ${fmtShape(this.normalizedShape)}`);

@@ -1,4 +1,4 @@
-/** MaxPool2d and AvgPool2d over NCHW input (PyTorch semantics, ceil_mode false). */
+/** MaxPool2d and AvgPool2d over NCHW input (PyTorch semantics, ceilMode included). */
 import { avgPool2dNamed, maxPool2dNamed, pair, type Size2 } from '../ops/conv.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape } from '../util/shape.js';
@@ -10,11 +10,11 @@ export interface Pool2dLayerOptions {
   stride?: Size2;
   /** implicit padding on both sides, at most half the kernel (max: −∞, avg: zeros counted in the divisor) */
   padding?: Size2;
-  /** only false (PyTorch's default) */
+  /** PyTorch's ceil_mode: round the output size up, keeping a last partial window (default false) */
   ceilMode?: boolean;
 }
 
-/** `(kernel, {stride, padding})` or PyTorch's positional `(kernel, stride, padding)`. */
+/** `(kernel, {stride, padding, ceilMode})` or PyTorch's positional `(kernel, stride, padding)`. */
 function poolOptions(opts: Pool2dLayerOptions | Size2 | null | undefined, padding: Size2 | undefined, who: string): Pool2dLayerOptions {
   let o: Pool2dLayerOptions;
   if (opts === null || opts === undefined || typeof opts === 'number' || Array.isArray(opts)) {
@@ -26,7 +26,7 @@ function poolOptions(opts: Pool2dLayerOptions | Size2 | null | undefined, paddin
     o = opts as Pool2dLayerOptions;
   }
   checkOptions(o, ['stride', 'padding', 'ceilMode'], who);
-  if (o.ceilMode !== undefined && o.ceilMode !== false) throw new RangeError(`${who}: only ceilMode false is supported`);
+  if (o.ceilMode !== undefined && typeof o.ceilMode !== 'boolean') throw new TypeError(`${who}: ceilMode must be a boolean, got ${typeof o.ceilMode === 'string' ? `"${o.ceilMode}" (string)` : String(o.ceilMode)}`);
   return o;
 }
 
@@ -35,6 +35,7 @@ export class MaxPool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
+  readonly ceilMode: boolean;
 
   constructor(kernelSize: Size2, stride?: Pool2dLayerOptions | Size2 | null, padding?: Size2) {
     super();
@@ -42,14 +43,15 @@ export class MaxPool2d extends Module {
     this.kernelSize = pair(kernelSize, 'kernel size', 1, 'MaxPool2d');
     this.stride = pair(opts.stride ?? this.kernelSize, 'stride', 1, 'MaxPool2d');
     this.padding = pair(opts.padding ?? 0, 'padding', 0, 'MaxPool2d');
+    this.ceilMode = opts.ceilMode ?? false;
   }
 
   forward(x: Tensor): Tensor {
-    return maxPool2dNamed(x, this.kernelSize, { stride: this.stride, padding: this.padding }, 'MaxPool2d');
+    return maxPool2dNamed(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode }, 'MaxPool2d');
   }
 
   protected override extraRepr(): string {
-    return `kernelSize=${fmtShape(this.kernelSize)}, stride=${fmtShape(this.stride)}, padding=${fmtShape(this.padding)}`;
+    return `kernelSize=${fmtShape(this.kernelSize)}, stride=${fmtShape(this.stride)}, padding=${fmtShape(this.padding)}${this.ceilMode ? ', ceilMode=true' : ''}`;
   }
 }
 
@@ -58,6 +60,7 @@ export class AvgPool2d extends Module {
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
+  readonly ceilMode: boolean;
 
   constructor(kernelSize: Size2, stride?: Pool2dLayerOptions | Size2 | null, padding?: Size2) {
     super();
@@ -65,13 +68,14 @@ export class AvgPool2d extends Module {
     this.kernelSize = pair(kernelSize, 'kernel size', 1, 'AvgPool2d');
     this.stride = pair(opts.stride ?? this.kernelSize, 'stride', 1, 'AvgPool2d');
     this.padding = pair(opts.padding ?? 0, 'padding', 0, 'AvgPool2d');
+    this.ceilMode = opts.ceilMode ?? false;
   }
 
   forward(x: Tensor): Tensor {
-    return avgPool2dNamed(x, this.kernelSize, { stride: this.stride, padding: this.padding }, 'AvgPool2d');
+    return avgPool2dNamed(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode }, 'AvgPool2d');
   }
 
   protected override extraRepr(): string {
-    return `kernelSize=${fmtShape(this.kernelSize)}, stride=${fmtShape(this.stride)}, padding=${fmtShape(this.padding)}`;
+    return `kernelSize=${fmtShape(this.kernelSize)}, stride=${fmtShape(this.stride)}, padding=${fmtShape(this.padding)}${this.ceilMode ? ', ceilMode=true' : ''}`;
   }
 }

@@ -29,15 +29,41 @@ import { LayerNorm } from './norm.js';
 import { Module, Parameter } from './module.js';
 import { ModuleList } from './containers.js';
 import { scaledDotProductAttention } from './attention.js';
+import { describe } from '../util/describe.js';
 
 
 function posInt(v: unknown, name: string, who: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number') throw new TypeError(`${who}: ${name} must be a positive integer, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${who}: ${name} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
+function flag(v: unknown, name: string, who: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new TypeError(`${who}: ${name} must be a boolean, got ${describe(v)}`);
+  return v;
+}
+
+/** A float32 input tensor of a layer (TypeError naming the layer and the argument otherwise). */
+function floatInput(t: unknown, name: string, who: string): Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${who}: ${name} must be a Tensor, got ${describe(t)}`);
+  if (t.dtype !== 'float32') throw new TypeError(`${who}: ${name} must be a float32 tensor, got dtype ${t.dtype}`);
+  return t;
+}
+
+/** Runs a sub-layer, prefixing its errors with the calling layer's name (same error class). */
+function within<T>(who: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof Error && !e.message.startsWith(who)) e.message = `${who}: ${e.message}`;
+    throw e;
+  }
+}
+
 function prob(v: unknown, name: string, who: string): number {
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${who}: ${name} must be in [0, 1], got ${String(v)}`);
+  if (typeof v !== 'number') throw new TypeError(`${who}: ${name} must be a number in [0, 1], got ${describe(v)}`);
+  if (!(v >= 0 && v <= 1)) throw new RangeError(`${who}: ${name} must be in [0, 1], got ${String(v)}`);
   return v;
 }
 
@@ -102,7 +128,8 @@ export class MultiheadAttention extends Module {
     this.kdim = opts.kdim === undefined ? embedDim : posInt(opts.kdim, 'kdim', who);
     this.vdim = opts.vdim === undefined ? embedDim : posInt(opts.vdim, 'vdim', who);
     this.dropout = prob(opts.dropout ?? 0, 'dropout', who);
-    this.batchFirst = opts.batchFirst ?? false;
+    this.batchFirst = flag(opts.batchFirst, 'batchFirst', who, false);
+    flag(opts.bias, 'bias', who, true);
     const E = embedDim;
     const same = this.kdim === E && this.vdim === E;
     const mk = (shape: number[]) => new Parameter(new Float32Array(shape[0] * (shape[1] ?? 1)), shape);
@@ -165,8 +192,11 @@ export class MultiheadAttention extends Module {
   attend(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const who = 'MultiheadAttention';
     checkOptions(opts, ['attnMask', 'keyPaddingMask', 'needWeights', 'averageAttnWeights', 'isCausal'], who);
+    flag(opts.needWeights, 'needWeights', who, true);
+    flag(opts.averageAttnWeights, 'averageAttnWeights', who, true);
+    flag(opts.isCausal, 'isCausal', who, false);
     for (const [t, n] of [[query, 'query'], [key, 'key'], [value, 'value']] as const) {
-      if (!(t instanceof Tensor)) throw new TypeError(`${who}: ${n} must be a Tensor`);
+      floatInput(t, n, who);
       if (t.ndim !== 2 && t.ndim !== 3) throw new Error(`${who}: ${n} must be 3-D ([L, N, E], or [N, L, E] with batchFirst) or 2-D unbatched, got ${fmtShape(t.shape)}`);
     }
     const unbatched = query.ndim === 2;
@@ -190,7 +220,7 @@ export class MultiheadAttention extends Module {
     let mask: Tensor | null = null;
     if (opts.attnMask != null) {
       const m = opts.attnMask;
-      if (!(m instanceof Tensor)) throw new TypeError(`${who}: attnMask must be a Tensor`);
+      if (!(m instanceof Tensor)) throw new TypeError(`${who}: attnMask must be a Tensor, got ${describe(m)}`);
       if (m.ndim === 2) {
         if (m.shape[0] !== L || m.shape[1] !== S) throw new Error(`${who}: attnMask ${fmtShape(m.shape)} must be [L, S] = [${L}, ${S}]`);
         mask = floatMask(m, 'attnMask');
@@ -205,7 +235,7 @@ export class MultiheadAttention extends Module {
     }
     if (opts.keyPaddingMask != null) {
       const m = opts.keyPaddingMask;
-      if (!(m instanceof Tensor)) throw new TypeError(`${who}: keyPaddingMask must be a Tensor`);
+      if (!(m instanceof Tensor)) throw new TypeError(`${who}: keyPaddingMask must be a Tensor, got ${describe(m)}`);
       const want = unbatched ? [S] : [N, S];
       if (m.ndim !== want.length || m.shape.some((d, i) => d !== want[i])) {
         throw new Error(`${who}: keyPaddingMask ${fmtShape(m.shape)} must be ${fmtShape(want)} ([N, S])`);
@@ -268,12 +298,18 @@ function layerConfig(dModel: number, nhead: number, opts: TransformerEncoderLaye
   nhead = posInt(nhead, 'nhead', who);
   const ff = posInt(opts.dimFeedforward ?? 2048, 'dimFeedforward', who);
   const p = prob(opts.dropout ?? 0.1, 'dropout', who);
+  if (dModel % nhead !== 0) throw new RangeError(`${who}: dModel ${dModel} must be divisible by nhead ${nhead}`);
   const act = opts.activation ?? 'relu';
-  if (act !== 'relu' && act !== 'gelu') throw new RangeError(`${who}: activation must be 'relu' or 'gelu', got '${String(act)}'`);
+  if (act !== 'relu' && act !== 'gelu') {
+    throw new (typeof act === 'string' ? RangeError : TypeError)(`${who}: activation must be 'relu' or 'gelu', got ${describe(act)}`);
+  }
   const activation: 'relu' | 'gelu' = act;
   const eps = opts.layerNormEps ?? 1e-5;
-  const bias = opts.bias ?? true;
-  const normFirst = opts.normFirst ?? false;
+  if (typeof eps !== 'number') throw new TypeError(`${who}: layerNormEps must be a non-negative number, got ${describe(eps)}`);
+  if (!(eps >= 0)) throw new RangeError(`${who}: layerNormEps must be a non-negative number, got ${eps}`);
+  const bias = flag(opts.bias, 'bias', who, true);
+  const normFirst = flag(opts.normFirst, 'normFirst', who, false);
+  flag(opts.batchFirst, 'batchFirst', who, false);
   return { dModel, nhead, ff, p, activation, eps, bias, normFirst };
 }
 
@@ -332,16 +368,21 @@ export class TransformerEncoderLayer extends Module {
   }
 
   forward(src: Tensor, opts: TransformerEncoderForwardOptions = {}): Tensor {
-    checkOptions(opts, ['srcMask', 'srcKeyPaddingMask', 'isCausal'], 'TransformerEncoderLayer');
-    let x = src;
-    if (this.normFirst) {
-      x = add(x, this.sa(this.norm1.forward(x), opts));
-      x = add(x, this.ff(this.norm2.forward(x)));
-    } else {
-      x = this.norm1.forward(add(x, this.sa(x, opts)));
-      x = this.norm2.forward(add(x, this.ff(x)));
-    }
-    return x;
+    const who = 'TransformerEncoderLayer';
+    checkOptions(opts, ['srcMask', 'srcKeyPaddingMask', 'isCausal'], who);
+    floatInput(src, 'src', who);
+    flag(opts.isCausal, 'isCausal', who, false);
+    return within(who, () => {
+      let x = src;
+      if (this.normFirst) {
+        x = add(x, this.sa(this.norm1.forward(x), opts));
+        x = add(x, this.ff(this.norm2.forward(x)));
+      } else {
+        x = this.norm1.forward(add(x, this.sa(x, opts)));
+        x = this.norm2.forward(add(x, this.ff(x)));
+      }
+      return x;
+    });
   }
 
   /** A deep copy: same configuration, a copy of every parameter (PyTorch's copy.deepcopy). */
@@ -465,18 +506,23 @@ export class TransformerDecoderLayer extends Module {
   }
 
   forward(tgt: Tensor, memory: Tensor, opts: TransformerDecoderForwardOptions = {}): Tensor {
-    checkOptions(opts, ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal'], 'TransformerDecoderLayer');
-    if (!(memory instanceof Tensor)) throw new TypeError('TransformerDecoderLayer: memory must be a Tensor');
-    let x = tgt;
-    if (this.normFirst) {
-      x = add(x, this.sa(this.norm1.forward(x), opts));
-      x = add(x, this.mha(this.norm2.forward(x), memory, opts));
-      x = add(x, this.ff(this.norm3.forward(x)));
-    } else {
-      x = this.norm1.forward(add(x, this.sa(x, opts)));
-      x = this.norm2.forward(add(x, this.mha(x, memory, opts)));
-      x = this.norm3.forward(add(x, this.ff(x)));
-    }
-    return x;
+    const who = 'TransformerDecoderLayer';
+    checkOptions(opts, ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask', 'tgtIsCausal'], who);
+    floatInput(tgt, 'tgt', who);
+    floatInput(memory, 'memory', who);
+    flag(opts.tgtIsCausal, 'tgtIsCausal', who, false);
+    return within(who, () => {
+      let x = tgt;
+      if (this.normFirst) {
+        x = add(x, this.sa(this.norm1.forward(x), opts));
+        x = add(x, this.mha(this.norm2.forward(x), memory, opts));
+        x = add(x, this.ff(this.norm3.forward(x)));
+      } else {
+        x = this.norm1.forward(add(x, this.sa(x, opts)));
+        x = this.norm2.forward(add(x, this.mha(x, memory, opts)));
+        x = this.norm3.forward(add(x, this.ff(x)));
+      }
+      return x;
+    });
   }
 }

@@ -14,3 +14,4 @@ export { tril, triu, gather, scatterAdd } from './indexing.js';
 export { indexSelect, flip, roll, repeat, tile, sort, argsort } from './reorder.js';
 export { prod, variance as var, std, norm, logsumexp, cumsum, cumprod, any, all, isnan, isinf, isfinite, nanToNum, type VarOptions, type NanToNumOptions } from './stats.js';
 export { topk, multinomial, type TopkResult, type TopkOptions, type MultinomialOptions } from './sampling.js';
+export { einsum } from './einsum.js';

@@ -70,6 +70,8 @@ function operand(t: Tensor): Operand | null {
   const s1 = t._strides[r - 2];
   const s2 = t._strides[r - 1];
   const data = storageData(t);
+  // an empty matrix is never read: any layout will do (its strides may be 0, which fit neither test below)
+  if (rows === 0 || cols === 0) return { t, data, trans: false, ld: Math.max(cols, 1) };
   if ((s2 === 1 || cols === 1) && (rows === 1 || s1 >= Math.max(cols, 1))) return { t, data, trans: false, ld: rows === 1 ? Math.max(cols, 1) : s1 };
   if ((s1 === 1 || rows === 1) && (cols === 1 || s2 >= Math.max(rows, 1))) return { t, data, trans: true, ld: cols === 1 ? Math.max(rows, 1) : s2 };
   return null;

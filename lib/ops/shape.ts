@@ -14,6 +14,8 @@ import { current } from '../backend/registry.js';
 import { accumulate, needsGrad1, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { emptyF32, zerosF32 } from '../util/alloc.js';
+// reorder.ts imports this module too; indexSelect is only called at run time, so the cycle is harmless
+import { indexSelect } from './reorder.js';
 import { broadcastShapes, coalesce, contiguousStrides, fmtShape, normDim, shapesEqual, sizeOf } from '../util/shape.js';
 
 interface Geometry {
@@ -271,12 +273,23 @@ export function select(x: Tensor, dim: number, i: number): Tensor {
   }), 'general');
 }
 
-/** x[i] along dim 0: a view (select(0, i)). */
-export function index(x: Tensor, i: number): Tensor {
+/**
+ * x[i] along `dim` (default 0, as `x[i]`): an integer gives a view one dim smaller (select(dim, i)); a list
+ * of indices (int32 tensor, Int32Array, integer array) gives x[..., idx, ...] along `dim`, a new tensor
+ * with that dim kept (PyTorch's advanced indexing = indexSelect). Negative indices count from the end.
+ */
+export function index(x: Tensor, i: number | Tensor | Int32Array | readonly number[], dim = 0): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError('index: expected a Tensor');
   if (x.ndim === 0) throw new Error('index: cannot index a zero-dimensional tensor');
-  const n = x.shape[0];
-  if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`index: index ${i} is out of range for dim 0 of size ${n} (shape ${fmtShape(x.shape)})`);
-  return select(x, 0, i);
+  if (!Number.isInteger(dim)) throw new TypeError(`index: dim must be an integer, got ${typeof dim === 'string' ? `"${dim}" (string)` : String(dim)}`);
+  const d = normDim(dim, x.ndim, 'index');
+  if (typeof i !== 'number') {
+    if (i instanceof Tensor || i instanceof Int32Array || Array.isArray(i)) return indexSelect(x, d, i);
+    throw new TypeError(`index: index must be an integer or a list of integers (int32 tensor, Int32Array, number[]), got ${i === null ? 'null' : typeof i === 'string' ? `"${i}" (string)` : typeof i}`);
+  }
+  const n = x.shape[d];
+  if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`index: index ${i} is out of range for dim ${d} of size ${n} (shape ${fmtShape(x.shape)})`);
+  return select(x, d, i);
 }
 
 /** Views of consecutive pieces along `dim`: of `size` each (the last may be smaller), or of the listed sizes (torch.split). */
@@ -372,7 +385,7 @@ declare module '../tensor.js' {
     slice(dim: number, start?: number, end?: number, step?: number): Tensor;
     narrow(dim: number, start: number, length: number): Tensor;
     select(dim: number, index: number): Tensor;
-    index(i: number): Tensor;
+    index(i: number | Tensor | Int32Array | readonly number[], dim?: number): Tensor;
     split(sizeOrSizes: number | readonly number[], dim?: number): Tensor[];
     chunk(chunks: number, dim?: number): Tensor[];
     unbind(dim?: number): Tensor[];
@@ -411,7 +424,7 @@ P.broadcastTo = function (this: Tensor, s: readonly number[]) { return expand(th
 P.slice = function (this: Tensor, dim: number, start?: number, end?: number, step?: number) { return slice(this, dim, start, end, step); };
 P.narrow = function (this: Tensor, dim: number, start: number, length: number) { return narrow(this, dim, start, length); };
 P.select = function (this: Tensor, dim: number, i: number) { return select(this, dim, i); };
-P.index = function (this: Tensor, i: number) { return index(this, i); };
+P.index = function (this: Tensor, i: number | Tensor | Int32Array | readonly number[], dim?: number) { return index(this, i, dim); };
 P.split = function (this: Tensor, s: number | readonly number[], dim?: number) { return split(this, s, dim); };
 P.chunk = function (this: Tensor, c: number, dim?: number) { return chunk(this, c, dim); };
 P.unbind = function (this: Tensor, dim?: number) { return unbind(this, dim); };

@@ -49,7 +49,8 @@ forEachBackend('nn.Conv1d vs PyTorch', ['conv2d', 'conv2dBackward'], () => {
     expect(m.padding).toBe(1);
     expect(m.bias).toBeNull();
     expect(() => new nn.Conv1d(2, 4, 3, { strid: 2 } as never)).toThrow(/Conv1d: unknown option 'strid' \(did you mean stride\?\)/);
-    expect(() => new nn.Conv1d(2, 4, 3, { groups: 2 })).toThrow(/groups = 1/);
+    expect(new nn.Conv1d(2, 4, 3, { groups: 2 }).weight.shape).toEqual([4, 1, 3]);
+    expect(() => new nn.Conv1d(2, 3, 3, { groups: 2 })).toThrow(/must be divisible by groups \(2\)/);
     expect(() => m.forward(new Tensor(new Float32Array(30), [1, 3, 10]))).toThrow(/Conv1d/);
     expect(String(m)).toContain('Conv1d(2, 4');
   });

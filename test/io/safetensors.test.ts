@@ -29,6 +29,16 @@ const python = spawnSync('python3', ['-c', 'import safetensors.numpy, numpy'], {
 const numpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 
 describe('saveSafetensors / loadSafetensors round trip', () => {
+  it('int32 and bool tensors are written as I32 / BOOL with their values (they were labelled F32 and read back as garbage)', () => {
+    const p = path.join(dir, 'ints.safetensors');
+    saveSafetensors(p, { ids: new Tensor(Int32Array.of(0, 7, -3, 65536), [2, 2]), mask: new Tensor(Uint8Array.of(1, 0, 1), [3]) });
+    expect(readSafetensorsHeader(p).tensors.map((e) => [e.name, e.dtype])).toEqual([['ids', 'I32'], ['mask', 'BOOL']]);
+    const back = loadSafetensors(p);
+    expect(Array.from(back.ids.data)).toEqual([0, 7, -3, 65536]);
+    expect(back.ids.shape).toEqual([2, 2]);
+    expect(Array.from(back.mask.data)).toEqual([1, 0, 1]);
+  });
+
   it('odd shapes: scalar [], [1], [7,17], zero-size [0,3], [2,0,5]; values bit-exact', () => {
     const sd = {
       scalar: new Tensor(Float32Array.of(-3.5), []),

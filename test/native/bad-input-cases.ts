@@ -911,6 +911,26 @@ async function publicCases(): Promise<void> {
     rows.push(['nllLoss(int32 labels -1)', 'nllLoss', () => F.nllLoss(logits(), ng.tensor([0, -1, 2], { dtype: 'int32' }))]);
     rows.push(['huberLoss(delta Infinity)', 'huberLoss', () => F.huberLoss(t23(), ng.zeros([2, 3]), Infinity), 'ok']);
     rows.push(['LayerNorm forward wrong shape', 'LayerNorm', () => new nn.LayerNorm(4).forward(t23())]);
+    // issue 14's layers (test/nn/bad-input-layers.test.ts checks each message in full)
+    if (nn.MultiheadAttention) {
+      rows.push(['MultiheadAttention int32 query', 'MultiheadAttention', () => new nn.MultiheadAttention(8, 2).forward(ng.zeros([2, 5, 8], { dtype: 'int32' }))]);
+      rows.push(['MultiheadAttention embedDim "8"', 'MultiheadAttention', () => new nn.MultiheadAttention('8', 2)]);
+      rows.push(['MultiheadAttention needWeights "yes"', 'MultiheadAttention', () => new nn.MultiheadAttention(8, 2).forward(ng.zeros([2, 5, 8]), undefined, undefined, { needWeights: 'yes' })]);
+      rows.push(['TransformerEncoderLayer src null', 'TransformerEncoderLayer', () => new nn.TransformerEncoderLayer(8, 2).forward(null)]);
+      rows.push(['TransformerEncoderLayer src wrong E', 'TransformerEncoderLayer', () => new nn.TransformerEncoderLayer(8, 2).forward(ng.zeros([5, 2, 6]))]);
+      rows.push(['TransformerDecoderLayer memory missing', 'TransformerDecoderLayer', () => new nn.TransformerDecoderLayer(8, 2).forward(ng.zeros([5, 2, 8]))]);
+    }
+    if (nn.Conv1d) {
+      rows.push(['Conv1d int32 input', 'Conv1d', () => new nn.Conv1d(2, 4, 3).forward(ng.zeros([1, 2, 8], { dtype: 'int32' }))]);
+      rows.push(['Conv1d input too short', 'Conv1d', () => new nn.Conv1d(2, 4, 3).forward(ng.zeros([1, 2, 2]))]);
+    }
+    if (nn.CrossEntropyLoss) {
+      rows.push(['CrossEntropyLoss reduction "avg"', 'CrossEntropyLoss', () => new nn.CrossEntropyLoss({ reduction: 'avg' })]);
+      rows.push(['CrossEntropyLoss forward null', 'CrossEntropyLoss', () => new nn.CrossEntropyLoss().forward(null, [0])]);
+      rows.push(['HuberLoss delta "1"', 'HuberLoss', () => new nn.HuberLoss({ delta: '1' })]);
+    }
+    rows.push(['Embedding ragged nested indices', 'Embedding', () => new nn.Embedding(5, 2).forward([[1, 2], [3]])]);
+    rows.push(['LayerNorm normalizedShape "4"', 'LayerNorm', () => new nn.LayerNorm('4')]);
     rows.push(['BatchNorm1d forward wrong channels', 'BatchNorm1d', () => new nn.BatchNorm1d(4).forward(t23())]);
     rows.push(['loadStateDict(wrong shape)', 'loadStateDict', () => new nn.Linear(3, 2).loadStateDict({ weight: ng.zeros([5, 5]), bias: ng.zeros([2]) })]);
     rows.push(['loadStateDict(null)', 'loadStateDict', () => new nn.Linear(3, 2).loadStateDict(null)]);

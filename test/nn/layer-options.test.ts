@@ -41,7 +41,8 @@ forEachBackend('layer constructors (PyTorch forms)', KERNELS, () => {
     const y = c.forward(ng.randn([1, 1, 5, 5]));
     expect([...y.shape]).toEqual([1, 2, 3, 3]);
     expect(() => new nn.Conv2d(1, 2, 3, { strides: 2 } as never)).toThrow(/did you mean stride\?/);
-    expect(() => new nn.Conv2d(1, 2, 3, { groups: 2 })).toThrow(/groups = 1/);
+    expect(() => new nn.Conv2d(1, 2, 3, { groups: 2 })).toThrow(/Conv2d: inChannels \(1\) and outChannels \(2\) must be divisible by groups \(2\)/);
+    expect(new nn.Conv2d(2, 4, 3, { groups: 2 }).weight.shape).toEqual([4, 1, 3, 3]);
     expect(new nn.Conv2d(1, 2, 3, { groups: 1, bias: false }).bias).toBeNull();
   });
 
@@ -54,7 +55,8 @@ forEachBackend('layer constructors (PyTorch forms)', KERNELS, () => {
     expect(new nn.AvgPool2d(2, 1).stride).toEqual([1, 1]);
     expect(new nn.AvgPool2d(2, { stride: 1, padding: 1 }).padding).toEqual([1, 1]);
     expect(() => new nn.MaxPool2d(2, { stide: 1 } as never)).toThrow(/MaxPool2d: unknown option 'stide' \(did you mean stride\?\)/);
-    expect(() => new nn.AvgPool2d(2, { ceilMode: true })).toThrow(/ceilMode/);
+    expect(new nn.AvgPool2d(2, { ceilMode: true }).ceilMode).toBe(true);
+    expect(() => new nn.AvgPool2d(2, { ceilMode: 1 } as never)).toThrow(/ceilMode must be a boolean/);
     expect([...m.forward(ng.randn([1, 1, 6, 6])).shape]).toEqual([1, 1, 3, 3]);
   });
 
@@ -101,7 +103,8 @@ forEachBackend('layer constructors (PyTorch forms)', KERNELS, () => {
     expect(new nn.Embedding(5, 3, -1).paddingIdx).toBe(4);
     expect(new nn.Embedding(5, 3, null).paddingIdx).toBeNull();
     expect(() => new nn.Embedding(5, 3, { padding_idx: 0 } as never)).toThrow(/Embedding: unknown option 'padding_idx' \(did you mean paddingIdx\?\)/);
-    expect(() => new nn.Embedding(5, 3, { maxNorm: 1 } as never)).toThrow(TypeError);
+    expect(new nn.Embedding(5, 3, { maxNorm: 1 }).maxNorm).toBe(1);
+    expect(() => new nn.Embedding(5, 3, { maxNorms: 1 } as never)).toThrow(TypeError);
     expect(() => new nn.Embedding(5, 3, 5)).toThrow(RangeError);
     expect(String(e)).toContain('paddingIdx=0');
     // the functional form takes paddingIdx positionally or as {paddingIdx}
