@@ -192,11 +192,14 @@ export interface GenerateOptions {
   generator?: Generator;
   /** called after every step with the B new token ids (one per row) and the step index; return false to stop early */
   onToken?: (ids: Int32Array, step: number) => void | boolean;
+  /** keep keys and values between steps (default true, Hugging Face's use_cache); false recomputes the whole (cropped) context every step */
+  useCache?: boolean;
 }
 
-const GEN_KEYS = ['temperature', 'topK', 'topP', 'generator', 'onToken'] as const;
+const GEN_KEYS = ['temperature', 'topK', 'topP', 'generator', 'onToken', 'useCache'] as const;
 
 interface Sampling {
+  useCache: boolean;
   temperature: number;
   topK: number | null;
   topP: number | null;
@@ -396,7 +399,7 @@ export class GPT extends Module {
     for (let step = 0; step < n; step++) {
       const next = noGrad(() => {
         let logits: Tensor;
-        if (len <= blockSize && cached > 0 && cached === len - 1) {
+        if (s.useCache && len <= blockSize && cached > 0 && cached === len - 1) {
           const last = new Int32Array(B);
           for (let b = 0; b < B; b++) last[b] = out[b * width + len - 1];
           logits = this.cachedLogits(last, B, 1, len - 1, caches);
@@ -501,7 +504,9 @@ function checkSampling(o: GenerateOptions, who: string): Sampling {
   }
   const generator = o.generator;
   if (generator !== undefined && !(generator instanceof Generator)) throw new TypeError(`${who}: generator must be an ng.Generator`);
-  return { temperature, topK, topP, generator };
+  const useCache = o.useCache ?? true;
+  if (typeof useCache !== 'boolean') throw new TypeError(`${who}: useCache must be a boolean, got ${typeof useCache}`);
+  return { useCache, temperature, topK, topP, generator };
 }
 
 /** The next token per row from last-position logits [B, V] (temperature → topK → topP → multinomial). */
