@@ -20,6 +20,7 @@ export {
   deserializeSafetensors, type StateDict, type SafetensorsHeader, type SafetensorsEntry, type SafetensorsDtype,
 } from './io/safetensors.js';
 export { writeFileAtomic } from './io/atomic.js';
+export * as io from './io/index.js';
 export { save, load } from './io/save.js';
 export { saveModel, loadModel, registerModuleClass, type LayerSpec, type SerializableModuleClass } from './io/model.js';
 export { mnistMlp } from './models/mnist-mlp.js';

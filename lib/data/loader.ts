@@ -9,6 +9,7 @@ import { defaultGenerator, Generator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { fmtShape, shapesEqual } from '../util/shape.js';
 import { TensorDataset, type Dataset, type Labels } from './dataset.js';
+import { TokenDataset } from './text.js';
 
 export type Batch = [Tensor, Labels];
 
@@ -93,6 +94,7 @@ export class DataLoader implements Iterable<Batch> {
       }
       return [x, gather(ds.yTensor!, idx)];
     }
+    if (ds instanceof TokenDataset) return ds.batch(idx); // int32 [B, T] windows, one copy each
     return stackItems(ds, idx);
   }
 }
@@ -116,13 +118,19 @@ function gather(t: Tensor, idx: Int32Array): Tensor {
   return out;
 }
 
+/** A new array for n elements of t's dtype (items keep their dtype: int32 token ids stay int32). */
+function alloc(t: Tensor, n: number): Float32Array | Int32Array | Uint8Array {
+  return t.dtype === 'int32' ? new Int32Array(n) : t.dtype === 'bool' ? new Uint8Array(n) : new Float32Array(n);
+}
+
 function stackItems(ds: Dataset, idx: Int32Array): Batch {
   const items = Array.from(idx, (i) => ds.get(i));
   const x0 = items[0][0];
   const w = x0.size;
-  const xd = new Float32Array(items.length * w);
+  const xd = alloc(x0, items.length * w);
   items.forEach(([x], k) => {
     if (!shapesEqual(x.shape, x0.shape)) throw new Error(`DataLoader: item ${idx[k]} has shape ${fmtShape(x.shape)}, item ${idx[0]} has ${fmtShape(x0.shape)}`);
+    if (x.dtype !== x0.dtype) throw new Error(`DataLoader: item ${idx[k]} is ${x.dtype}, item ${idx[0]} is ${x0.dtype}`);
     xd.set(x.data, k * w);
   });
   const xb = new Tensor(xd, [items.length, ...x0.shape]);
@@ -134,9 +142,10 @@ function stackItems(ds: Dataset, idx: Int32Array): Batch {
     })];
   }
   const yw = y0.size;
-  const yd = new Float32Array(items.length * yw);
+  const yd = alloc(y0, items.length * yw);
   items.forEach(([, y], k) => {
     if (!(y instanceof Tensor) || !shapesEqual(y.shape, y0.shape)) throw new Error(`DataLoader: target of item ${idx[k]} does not match the first item's shape ${fmtShape(y0.shape)}`);
+    if (y.dtype !== y0.dtype) throw new Error(`DataLoader: target of item ${idx[k]} is ${y.dtype}, item ${idx[0]}'s is ${y0.dtype}`);
     yd.set(y.data, k * yw);
   });
   return [xb, new Tensor(yd, [items.length, ...y0.shape])];

@@ -32,6 +32,16 @@ describe('the package as users install it', () => {
     expect(r.stdout.trim()).toBe('function true true 2,3');
   });
 
+  it('loads the text data packages (corpus, gpt-tokenizer r50k_base) from CommonJS and ESM', () => {
+    const body = "const t = ng.data.gpt2Tokenizer(); console.log(Array.from(t.encode('Hello world')).join(','), ng.data.corpus('moby-dick').length, typeof ng.io.readLlmcCheckpoint)";
+    const cjs = runNode(['-e', `const ng = require('nodegrad'); ${body}`], { cwd: dir });
+    expect(cjs.status, cjs.stderr).toBe(0);
+    expect(cjs.stdout.trim()).toBe('15496,995 1190317 function');
+    const esm = runNode(['--input-type=module', '-e', `import * as ng from 'nodegrad'; ${body}`], { cwd: dir });
+    expect(esm.status, esm.stderr).toBe(0);
+    expect(esm.stdout.trim()).toBe('15496,995 1190317 function');
+  });
+
   it('exposes the nodegrad bin', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
     const bin = path.join(repoRoot, pkg.bin.nodegrad);
