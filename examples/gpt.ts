@@ -17,7 +17,7 @@ function batch(tokens: Int32Array, B: number, T: number, gen: ng.Generator): [ng
     x.set(tokens.subarray(s, s + T), b * T);
     y.set(tokens.subarray(s + 1, s + T + 1), b * T);
   }
-  return [ng.tensor(x, { shape: [B, T], dtype: 'int32' }), ng.tensor(y, { shape: [B, T], dtype: 'int32' })];
+  return [ng.tensor(x, [B, T]), ng.tensor(y, [B, T])];
 }
 
 function main(): void {
@@ -63,8 +63,8 @@ function main(): void {
 
   model.eval();
   const prompt = tok.encode('Call me Ishmael.');
-  const out = model.generate(ng.tensor(prompt, { shape: [1, prompt.length], dtype: 'int32' }), 300, { temperature: 0.8, topK: 40, generator: gen });
-  console.log('\n' + tok.decode(out.data as Int32Array));
+  const out = model.generate(ng.tensor(prompt, [1, prompt.length]), 300, { temperature: 0.8, topK: 40, generator: gen });
+  console.log('\n' + tok.decode(out.data as unknown as Int32Array));
 }
 
 main();

@@ -75,11 +75,8 @@ export const GPT_DEFAULTS: Omit<GptTrainOptions, 'out' | 'resume' | 'progress'> 
   seed: 1337,
 };
 
-interface Tokenizer {
-  encode(text: string): Int32Array;
-  decode(ids: Int32Array | number[]): string;
-  readonly vocabSize: number;
-}
+type Tokenizer = ng.data.Tokenizer;
+type TokenArray = Int32Array | Uint16Array;
 
 function configure(backend: string | undefined, threads: number | undefined): void {
   if (backend) ng.setBackend(backend as ng.BackendName);
@@ -96,17 +93,19 @@ export function gptLr(step: number, o: Pick<GptTrainOptions, 'lr' | 'minLrRatio'
 }
 
 /** B random windows of T+1 tokens: inputs [B, T] and targets shifted by one, int32. */
-export function randomBatch(tokens: Int32Array, B: number, T: number, gen: ng.Generator): [ng.Tensor, ng.Tensor] {
+export function randomBatch(tokens: TokenArray, B: number, T: number, gen: ng.Generator): [ng.Tensor, ng.Tensor] {
   const n = tokens.length - T - 1;
   if (n < 0) throw new RangeError(`train gpt: the text has ${tokens.length} tokens, fewer than blockSize + 1 = ${T + 1}`);
   const x = new Int32Array(B * T);
   const y = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     const s = gen.randint(n + 1);
-    x.set(tokens.subarray(s, s + T), b * T);
-    y.set(tokens.subarray(s + 1, s + T + 1), b * T);
+    for (let t = 0; t < T; t++) {
+      x[b * T + t] = tokens[s + t];
+      y[b * T + t] = tokens[s + t + 1];
+    }
   }
-  return [ng.tensor(x, { shape: [B, T], dtype: 'int32' }), ng.tensor(y, { shape: [B, T], dtype: 'int32' })];
+  return [ng.tensor(x, [B, T]), ng.tensor(y, [B, T])];
 }
 
 function lossOf(model: ng.models.GPT, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
@@ -116,7 +115,7 @@ function lossOf(model: ng.models.GPT, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
 }
 
 /** Mean loss over `iters` batches drawn with a fixed seed (the same windows at every evaluation). */
-export function estimateLoss(model: ng.models.GPT, tokens: Int32Array, o: { batchSize: number; blockSize: number; iters: number; seed: number }): number {
+export function estimateLoss(model: ng.models.GPT, tokens: TokenArray, o: { batchSize: number; blockSize: number; iters: number; seed: number }): number {
   const gen = new ng.Generator(o.seed);
   const was = model.training;
   model.eval();
@@ -131,11 +130,6 @@ export function estimateLoss(model: ng.models.GPT, tokens: Int32Array, o: { batc
   return sum / o.iters;
 }
 
-function makeTokenizer(kind: string, text: string): Tokenizer {
-  if (kind === 'char') return new ng.data.CharTokenizer(text);
-  if (kind === 'gpt2') return ng.data.gpt2Tokenizer();
-  throw new TypeError(`train gpt: --tokenizer must be 'char' or 'gpt2', got '${kind}'`);
-}
 
 /** Writes the model folder: config.json, model.safetensors (tied head stored once), tokenizer.json. */
 export function saveGptDir(dir: string, model: ng.models.GPT, tokenizer: Tokenizer, meta: Record<string, unknown>): void {
@@ -184,12 +178,16 @@ export interface GptTrainResult {
 export async function trainGpt(o: GptTrainOptions): Promise<GptTrainResult> {
   configure(o.backend, o.threads);
   ng.manualSeed(o.seed);
-  const text = ng.data.corpus(o.corpus as 'moby-dick');
-  const tokenizer = makeTokenizer(o.tokenizer, text);
-  const tokens = tokenizer.encode(text);
-  const nTrain = Math.floor(tokens.length * 0.9);
-  const trainTokens = tokens.subarray(0, nTrain);
-  const valTokens = tokens.subarray(nTrain);
+  if (!ng.data.corpusNames.includes(o.corpus as ng.data.CorpusName)) {
+    throw new TypeError(`train gpt: --corpus must be one of ${ng.data.corpusNames.join(', ')}, got '${o.corpus}'`);
+  }
+  if (o.tokenizer !== 'char' && o.tokenizer !== 'gpt2') throw new TypeError(`train gpt: --tokenizer must be 'char' or 'gpt2', got '${String(o.tokenizer)}'`);
+  // tokenized once, cached as llm.c shards (90/10 contiguous split)
+  const tc = ng.data.tokenizeCorpus(o.corpus as ng.data.CorpusName, o.tokenizer);
+  const tokenizer = tc.tokenizer;
+  const trainTokens = tc.train;
+  const valTokens = tc.val;
+  const tokens = { length: trainTokens.length + valTokens.length };
 
   const model = new ng.models.GPT({
     vocabSize: tokenizer.vocabSize, blockSize: o.blockSize, nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd, dropout: o.dropout,
@@ -206,7 +204,7 @@ export async function trainGpt(o: GptTrainOptions): Promise<GptTrainResult> {
   }
   const nParams = model.numParameters();
   console.log(`training a GPT (${o.nLayer} layers × ${o.nEmbd}, ${o.nHead} heads, block ${o.blockSize}, ${(nParams / 1e6).toFixed(2)} M parameters) ` +
-    `on ${o.corpus} (${tokens.length} ${o.tokenizer} tokens, vocabulary ${tokenizer.vocabSize}; ${trainTokens.length} train / ${valTokens.length} val): ` +
+    `on ${o.corpus} (${tokens.length} ${o.tokenizer} tokens${tc.fromCache ? ' from the cache' : ''}, vocabulary ${tokenizer.vocabSize}; ${trainTokens.length} train / ${valTokens.length} val): ` +
     `${o.steps} steps, batch ${o.batchSize}, AdamW lr ${o.lr} (warm-up ${o.warmupSteps}, cosine to ${o.lr * o.minLrRatio}), ` +
     `clip ${o.gradClip}, backend ${ng.getBackend()}, ${ng.getNumThreads()} threads, seed ${o.seed}`);
 
@@ -264,8 +262,8 @@ export async function trainGpt(o: GptTrainOptions): Promise<GptTrainResult> {
   saveGptDir(dir, model, tokenizer, { corpus: o.corpus, steps: end, valLoss, tokenizerKind: o.tokenizer });
   const gen = new ng.Generator(o.seed);
   const prompt = tokenizer.encode('\n');
-  const out = model.generate(ng.tensor(prompt, { shape: [1, prompt.length], dtype: 'int32' }), o.sampleTokens, { temperature: 0.8, topK: 40, generator: gen });
-  const sample = tokenizer.decode(out.data.subarray(prompt.length) as Int32Array);
+  const out = model.generate(ng.tensor(prompt, [1, prompt.length]), o.sampleTokens, { temperature: 0.8, topK: 40, generator: gen });
+  const sample = tokenizer.decode((out.data as unknown as Int32Array).subarray(prompt.length));
   console.log(`\nsample (temperature 0.8, top-k 40):\n${sample}\n`);
   console.log(`val loss ${valLoss.toFixed(3)} after ${end} steps; training throughput ${Math.round(tokensPerSec)} tokens/s (${seconds.toFixed(1)} s)`);
   console.log(`model saved to ${dir} (generate with: nodegrad generate ${path.relative(process.cwd(), dir) || '.'} --prompt "...")`);
@@ -293,9 +291,9 @@ export function generateFromDir(dir: string, o: GenerateOptions, write: (s: stri
   write(o.prompt);
   const ids: number[] = [];
   let shown = '';
-  const out = model.generate(ng.tensor(prompt, { shape: [1, prompt.length], dtype: 'int32' }), o.maxNewTokens, {
+  const out = model.generate(ng.tensor(prompt, [1, prompt.length]), o.maxNewTokens, {
     temperature: o.temperature, topK: o.topK, topP: o.topP, generator: new ng.Generator(o.seed),
-    onToken: (t: Int32Array) => {
+    onToken: (t) => {
       ids.push(t[0]);
       // decode the whole continuation and print what is new, so multi-byte BPE pieces come out whole
       const text = tokenizer.decode(ids);
@@ -305,7 +303,7 @@ export function generateFromDir(dir: string, o: GenerateOptions, write: (s: stri
       }
     },
   });
-  const all = tokenizer.decode(out.data.subarray(prompt.length) as Int32Array);
+  const all = tokenizer.decode((out.data as unknown as Int32Array).subarray(prompt.length));
   if (all.length > shown.length) write(all.slice(shown.length));
   write('\n');
   return o.prompt + all;

@@ -47,7 +47,7 @@ describe('nodegrad train gpt / generate as child processes', () => {
   const built = fs.existsSync(cli);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ng-gpt-cli-'));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp, timeout: 240_000 });
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp, timeout: 240_000, env: { ...process.env, NODEGRAD_CACHE_DIR: path.join(tmp, 'cache') } });
   const tiny = ['--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4',
     '--eval-interval', '10', '--eval-iters', '2', '--warmup-steps', '2', '--sample-tokens', '20', '--no-progress'];
 
