@@ -205,7 +205,7 @@ export async function trainGpt(o: GptTrainOptions): Promise<GptTrainResult> {
   const nParams = model.numParameters();
   console.log(`training a GPT (${o.nLayer} layers × ${o.nEmbd}, ${o.nHead} heads, block ${o.blockSize}, ${(nParams / 1e6).toFixed(2)} M parameters) ` +
     `on ${o.corpus} (${tokens.length} ${o.tokenizer} tokens${tc.fromCache ? ' from the cache' : ''}, vocabulary ${tokenizer.vocabSize}; ${trainTokens.length} train / ${valTokens.length} val): ` +
-    `${o.steps} steps, batch ${o.batchSize}, AdamW lr ${o.lr} (warm-up ${o.warmupSteps}, cosine to ${o.lr * o.minLrRatio}), ` +
+    `${o.steps} steps, batch ${o.batchSize}, AdamW lr ${o.lr} (warm-up ${o.warmupSteps}, cosine to ${Number((o.lr * o.minLrRatio).toPrecision(3))}), ` +
     `clip ${o.gradClip}, backend ${ng.getBackend()}, ${ng.getNumThreads()} threads, seed ${o.seed}`);
 
   const tty = o.progress && !!process.stderr.isTTY;
