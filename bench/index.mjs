@@ -1,4 +1,4 @@
-// The benchmark suite: `npm run bench` = `nodegrad bench [--quick] [--only gemm,ops,xor,mlp,adam,cnn,attention] [--no-peers]`.
+// The benchmark suite: `npm run bench` = `nodegrad bench [--quick] [--only gemm,ops,xor,mlp,adam,cnn,attention,gpt] [--no-peers]`.
 // Runs nodegrad (native 1 and 2 threads, js) and every installed peer (PyTorch, numpy, tfjs wasm/cpu,
 // brain.js, onnxruntime-node) under one protocol (bench/peers/common.mjs|py: same data, same batch
 // order, same model and hyperparameters), each measurement a median over ≥ 5 runs with min/max after
@@ -18,7 +18,7 @@ const peersDir = path.join(here, 'peers');
 // NODEGRAD_BENCH_RESULTS: another folder for the report (nodegrad bench from an installed package uses ./nodegrad-bench)
 const resultsDir = process.env.NODEGRAD_BENCH_RESULTS ? path.resolve(process.env.NODEGRAD_BENCH_RESULTS) : path.join(here, 'results');
 const cacheDir = path.join(resultsDir, '.cache');
-const ALL = ['gemm', 'ops', 'xor', 'mlp', 'adam', 'cnn', 'attention'];
+const ALL = ['gemm', 'ops', 'xor', 'mlp', 'adam', 'cnn', 'attention', 'gpt'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -179,6 +179,19 @@ if (only.has('attention')) {
   }
 }
 
+// GPT training step and generation (bench/gpt.mjs runs nodegrad and the PyTorch nanoGPT peer itself, and
+// writes bench/results/gpt.{md,json}; its table is printed here, not merged into report.md).
+let gptMd = null;
+if (only.has('gpt')) {
+  if (!fs.existsSync(dist)) skipped.push({ label: 'gpt', reason: 'dist/ not built (npm run build)' });
+  else {
+    console.log('gpt (bench/gpt.mjs):');
+    const r = spawnSync(node, [path.join(here, 'gpt.mjs'), ...q, ...(noPeers ? ['--no-peers'] : [])], { env: baseEnv, stdio: 'inherit', timeout: 3600_000, cwd: root });
+    if (r.status !== 0) skipped.push({ label: 'gpt', reason: `bench/gpt.mjs exited ${r.status}` });
+    else if (fs.existsSync(path.join(resultsDir, 'gpt.md'))) gptMd = fs.readFileSync(path.join(resultsDir, 'gpt.md'), 'utf8');
+  }
+}
+
 const meta = {
   date: new Date().toISOString(), quick, sections: [...only], cpu: cpuModel, cpus: os.cpus().length, avx512: hasAvx512,
   node: process.version, loadavgAtEnd: os.loadavg(), seconds: (performance.now() - t0All) / 1000, blas: blasNote,
@@ -190,4 +203,5 @@ fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(results, n
 const md = writeReport(results, resultsDir);
 console.log('\n' + md);
 if (attentionMd) console.log('\n' + attentionMd);
+if (gptMd) console.log('\n' + gptMd);
 console.log(`wrote ${path.relative(process.cwd(), resultsDir) || '.'}/report.md, latest.json, chart.svg (${meta.seconds.toFixed(0)} s)`);

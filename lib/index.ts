@@ -26,3 +26,4 @@ export { saveModel, loadModel, registerModuleClass, type LayerSpec, type Seriali
 export { mnistMlp } from './models/mnist-mlp.js';
 export { mnistCnn } from './models/mnist-cnn.js';
 export * as distributed from './distributed/index.js';
+export * as models from './models/index.js';
