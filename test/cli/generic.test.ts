@@ -307,6 +307,6 @@ describe('the CLI as a child process (dist/)', () => {
     expect(p.stderr).toMatch(/accuracy: /);
     const bad = runNode([cli, 'train'], { cwd: tmp });
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/train: name a model \(mnist-mlp, mnist-cnn\), or train an mlp on your data with --data FILE/);
+    expect(bad.stderr).toMatch(/train: name a model \(mnist-mlp, mnist-cnn, gpt\), or train an mlp on your data with --data FILE/);
   });
 });
