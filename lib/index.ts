@@ -24,3 +24,4 @@ export { save, load } from './io/save.js';
 export { saveModel, loadModel, registerModuleClass, type LayerSpec, type SerializableModuleClass } from './io/model.js';
 export { mnistMlp } from './models/mnist-mlp.js';
 export { mnistCnn } from './models/mnist-cnn.js';
+export * as lora from './lora/index.js';
