@@ -8,6 +8,7 @@
  *   ng.finetune.headOnly(model, {head, untie})     only the output head (default child 'lm_head')
  *   ng.finetune.layerNormOnly(model)               only LayerNorm weights and biases
  *   ng.finetune.biasOnly(model)                    only biases (BitFit, Ben Zaken et al. 2021)
+ *   ng.finetune.castFrozenWeights(model, dtype)    frozen Linear weights stored as bfloat16 (or back to float32)
  *
  * A tied head (GPT: lm_head.weight is transformer.wte.weight, one Parameter listed once, under the embedding's
  * name) has two honest choices. The default retrains the tied tensor — head and input embedding move together,
@@ -18,6 +19,8 @@
 import { Module, Parameter } from '../nn/module.js';
 import { LayerNorm } from '../nn/norm.js';
 import { checkOptions } from '../util/options.js';
+import { Linear } from '../nn/layers.js';
+import { LoraLinear } from '../lora/layer.js';
 
 export type ParamSelector = ((name: string, p: Parameter) => boolean) | RegExp | readonly string[];
 
@@ -97,4 +100,35 @@ export function layerNormOnly(model: Module): string[] {
 export function biasOnly(model: Module): string[] {
   checkModel(model, 'biasOnly');
   return freezeExcept(model, (n) => n === 'bias' || n.endsWith('.bias'));
+}
+
+/**
+ * Stores the weights of frozen Linear layers (LoRA base weights included) as `dtype` — 'bfloat16' halves their
+ * memory (linear() widens them to float32 inside its GEMMs), 'float32' widens them back. A weight that requires
+ * grad, or that a non-Linear module shares (a tied embedding), is left as it is; biases stay float32. The
+ * Parameter objects are replaced (an optimizer built before does not hold frozen weights' state anyway).
+ * Returns the names of the weights converted.
+ */
+export function castFrozenWeights(model: Module, dtype: 'bfloat16' | 'float32'): string[] {
+  checkModel(model, 'castFrozenWeights');
+  if (dtype !== 'bfloat16' && dtype !== 'float32') throw new TypeError(`castFrozenWeights: dtype must be 'bfloat16' or 'float32', got ${String(dtype)}`);
+  const mods = model.namedModules();
+  const isLinear = (m: Module): m is Module & { weight: Parameter } => m instanceof Linear || m instanceof LoraLinear;
+  const nonLinear = new Set<Parameter>();
+  for (const [, m] of mods) {
+    if (isLinear(m)) continue;
+    for (const v of Object.values(m)) if (v instanceof Parameter) nonLinear.add(v);
+  }
+  const out: string[] = [];
+  for (const [n, m] of mods) {
+    if (!isLinear(m)) continue;
+    const w = m.weight;
+    if (w.requiresGrad || w.dtype === dtype || nonLinear.has(w)) continue;
+    const t = w.to(dtype);
+    const p = new Parameter((dtype === 'bfloat16' ? t.bits() : t.data) as Float32Array, [...w.shape], false);
+    m.weight = p;
+    if (m instanceof LoraLinear) (m.baseLayer as { weight: Parameter }).weight = p;
+    out.push(n ? `${n}.weight` : 'weight');
+  }
+  return out;
 }

@@ -12,8 +12,9 @@
  *   nanoGPTToHF(stateDict, config) → {tensors, config}
  *     the inverse, as GPT2LMHeadModel.save_pretrained writes it: `transformer.*` keys, Conv1D weights [in, out],
  *     one copy of the tied tensor (no lm_head.weight), plus a config.json object.
- *   loadHFGPT2(path) / saveHFGPT2(dir, stateDict, config)   the same through files (model.safetensors +
- *     config.json; a folder or the .safetensors file itself, config.json beside it when present).
+ *   loadHFGPT2(path, {keepBf16}) / saveHFGPT2(dir, stateDict, config)   the same through files (model.safetensors +
+ *     config.json; a folder or the .safetensors file itself, config.json beside it when present). keepBf16 keeps
+ *     BF16 checkpoint tensors as bfloat16 tensors (no widening); bfloat16 tensors are saved as BF16.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -63,6 +64,16 @@ const TOP_PARAMS = ['wte.weight', 'wpe.weight', 'ln_f.weight', 'ln_f.bias'];
 
 function isConv1DWeight(key: string): boolean {
   return CONV1D.some((c) => key.endsWith(`.${c}.weight`));
+}
+
+/** Element-wise identical (NaN equal to NaN), comparing bits for bfloat16. */
+function sameValues(x: Tensor, y: Tensor): boolean {
+  if (x.dtype !== y.dtype) return false;
+  const a = x.dtype === 'bfloat16' ? x.bits() : x.data;
+  const b = y.dtype === 'bfloat16' ? y.bits() : y.data;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
 }
 
 /** [a, b] → a contiguous [b, a] copy. */
@@ -200,9 +211,7 @@ export function hfToNanoGPT(tensors: Record<string, Tensor> | Map<string, Tensor
   const tied = sd['transformer.wte.weight'];
   if (head !== null) {
     // a file that keeps lm_head.weight must hold the tied values (nodegrad's GPT has one tensor for both)
-    const a = head.data;
-    const b = tied.data;
-    if (head.shape.length !== 2 || head.shape[0] !== tied.shape[0] || head.shape[1] !== tied.shape[1] || a.some((v, i) => v !== b[i] && !(Number.isNaN(v) && Number.isNaN(b[i])))) {
+    if (head.shape.length !== 2 || head.shape[0] !== tied.shape[0] || head.shape[1] !== tied.shape[1] || !sameValues(head, tied)) {
       throw new Error(`${who}: lm_head.weight differs from wte.weight (an untied head), which nodegrad's GPT cannot hold`);
     }
   }
@@ -268,9 +277,7 @@ export function nanoGPTToHF(stateDict: Record<string, Tensor> | Map<string, Tens
   const head = sd.get('lm_head.weight');
   const wte = sd.get('transformer.wte.weight')!;
   if (head !== undefined && head !== wte) {
-    const a = head.data;
-    const b = wte.data;
-    if (a.length !== b.length || a.some((v, i) => v !== b[i])) throw new Error(`${who}: lm_head.weight differs from transformer.wte.weight (an untied head cannot be saved as GPT-2)`);
+    if (head.size !== wte.size || !sameValues(head, wte)) throw new Error(`${who}: lm_head.weight differs from transformer.wte.weight (an untied head cannot be saved as GPT-2)`);
   }
   sd.delete('lm_head.weight');
   const out: Record<string, Tensor> = {};
@@ -283,7 +290,7 @@ export function nanoGPTToHF(stateDict: Record<string, Tensor> | Map<string, Tens
   }
   for (const k of expected) {
     const t = sd.get(k)!;
-    if (t.dtype !== 'float32') throw new TypeError(`${who}: ${k} is ${t.dtype}; convert to float32 first`);
+    if (t.dtype !== 'float32' && t.dtype !== 'bfloat16') throw new TypeError(`${who}: ${k} is ${t.dtype}; expected float32 or bfloat16`);
     out[k] = isConv1DWeight(k) ? transposed(t) : t.detach();
   }
   return { tensors: out, config: configToHF(cfg) };
@@ -293,8 +300,9 @@ export function nanoGPTToHF(stateDict: Record<string, Tensor> | Map<string, Tens
  * Reads a Hugging Face GPT-2 checkpoint: a folder with model.safetensors (and config.json), or the .safetensors
  * file itself (config.json beside it is read when present).
  */
-export function loadHFGPT2(p: string): { stateDict: Record<string, Tensor>; config: GPT2Config } {
+export function loadHFGPT2(p: string, opts: { keepBf16?: boolean } = {}): { stateDict: Record<string, Tensor>; config: GPT2Config } {
   const who = 'loadHFGPT2';
+  checkOptions(opts, ['keepBf16'], who);
   if (typeof p !== 'string' || p.length === 0) throw new TypeError(`${who}: path must be a non-empty string`);
   let file = p;
   let dir = path.dirname(p);
@@ -312,7 +320,7 @@ export function loadHFGPT2(p: string): { stateDict: Record<string, Tensor>; conf
       throw new Error(`${who}: cannot parse ${cfgFile}: ${(e as Error).message}`, { cause: e });
     }
   }
-  return hfToNanoGPT(loadSafetensors(file), { config });
+  return hfToNanoGPT(loadSafetensors(file, { keepBf16: opts.keepBf16 ?? false }), { config });
 }
 
 /** Writes `dir/model.safetensors` (HF GPT-2 layout, metadata format "pt" as transformers requires) and `dir/config.json`, atomically. */

@@ -26,6 +26,7 @@
 import * as fs from 'node:fs';
 import { Tensor, isTensor } from '../tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkOptions } from '../util/options.js';
 import { bf16ToF32, f16ToF32, hostIsLittleEndian, littleEndianBytes, readTypedArray, type TypedArrayCtor } from './dtype.js';
 
 /** The reference implementation's MAX_HEADER_SIZE. */
@@ -113,8 +114,10 @@ export function serializeSafetensors(stateDict: StateDict, metadata?: Record<str
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const [name, t] of entries) {
-    const bytes = littleEndianBytes(t.data);
-    setOwn(header, name, { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
+    // bfloat16 tensors are written as BF16 (their bits, no widening); everything else as F32
+    const bf16 = t.dtype === 'bfloat16';
+    const bytes = littleEndianBytes(bf16 ? t.bits() : t.data);
+    setOwn(header, name, { dtype: bf16 ? 'BF16' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
     offset += bytes.byteLength;
     chunks.push(bytes);
   }
@@ -271,10 +274,15 @@ function toFloat32(bytes: Uint8Array, entry: SafetensorsEntry): Float32Array {
   }
 }
 
-function buildStateDict(header: SafetensorsHeader, read: (entry: SafetensorsEntry) => Float32Array): Record<string, Tensor> {
+function buildStateDict(header: SafetensorsHeader, read: (entry: SafetensorsEntry) => Float32Array | Uint16Array): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const entry of header.tensors) setOwn(out, entry.name, new Tensor(read(entry), entry.shape));
   return out;
+}
+
+export interface LoadSafetensorsOptions {
+  /** keep BF16 tensors as bfloat16 tensors (their bits, half the memory) instead of widening them (default false) */
+  keepBf16?: boolean;
 }
 
 /** Parses a whole safetensors file already in memory; `name` goes into error messages. */
@@ -334,11 +342,18 @@ export function readSafetensorsMetadata(path: string): Record<string, string> {
 }
 
 /** Loads a safetensors file as a state dict of float32 Tensors (names in header order). */
-export function loadSafetensors(path: string): Record<string, Tensor> {
+export function loadSafetensors(path: string, opts: LoadSafetensorsOptions = {}): Record<string, Tensor> {
+  checkOptions(opts, ['keepBf16'], 'loadSafetensors');
+  const keep = opts.keepBf16 ?? false;
   return withFile(path, 'loadSafetensors', (fd, size, f) => {
     const { header, dataStart } = readHeaderFd(fd, size, f);
     return buildStateDict(header, (e) => {
       const [b, end] = e.dataOffsets;
+      if (e.dtype === 'BF16' && keep) {
+        const bytes = new Uint8Array(end - b);
+        readExactly(fd, bytes, dataStart + b, f);
+        return readTypedArray(bytes, Uint16Array, (end - b) / 2, true) as Uint16Array;
+      }
       if (e.dtype === 'F32' && hostIsLittleEndian) {
         // read straight into the tensor's storage: no intermediate copy
         const out = new Float32Array((end - b) / 4);

@@ -15,7 +15,7 @@
 import { linear } from '../nn/fused-linear.js';
 import { dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/layers.js';
-import { Module, type Parameter } from '../nn/module.js';
+import { Module, Parameter } from '../nn/module.js';
 import { noGrad } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { current } from '../backend/registry.js';
@@ -82,6 +82,12 @@ export class LoraLinear extends Module {
 
   /** W += sign·s·(B·A): one GEMM with beta 1 straight into the weight's storage. */
   private addDelta(sign: 1 | -1): void {
+    if (this.weight.dtype === 'bfloat16') {
+      // W + ΔW is not representable in bfloat16 without a second rounding: the merged weight becomes float32
+      const wide = new Parameter(noGrad(() => this.weight.float()).data, [...this.weight.shape], false);
+      this.weight = wide;
+      (this.baseLayer as { weight: Parameter }).weight = wide;
+    }
     noGrad(() => {
       const out = this.outFeatures;
       const inF = this.inFeatures;

@@ -14,6 +14,7 @@ import { current } from '../backend/registry.js';
 import { accumulate, gradSink, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { contiguous } from '../ops/shape.js';
+import { gelu, relu, sigmoid, tanh } from '../ops/activation.js';
 import { fmtShape } from '../util/shape.js';
 import { emptyF32, release, zerosF32 } from '../util/alloc.js';
 
@@ -53,6 +54,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     throw new Error(`linear: bias shape ${fmtShape(bias.shape)} does not match weight ${fmtShape(weight.shape)} (expected [${outF}])`);
   }
   if (!(act in EPILOGUE)) throw new RangeError(`linear: unknown activation '${String(act)}'`);
+  if (weight.dtype === 'bfloat16') return linearBf16(x, weight, bias, act);
+  if (weight.dtype !== 'float32') throw new TypeError(`linear: weight must be float32 or bfloat16, got ${weight.dtype}`);
   // a strided input (a transposed or sliced view) is copied once here rather than at every .data read
   x = contiguous(x);
   if (!weight.isContiguous()) weight = contiguous(weight);
@@ -110,4 +113,58 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     }
     if (dz !== g) release(dz);
   });
+}
+
+/**
+ * linear() with a bfloat16 weight (a frozen base weight stored at half the memory): Z = x·Wᵀ + b and, for the
+ * input gradient, dX = dZ·W, with W widened to float32 for each GEMM into a transient buffer released right
+ * after (widened again in backward), so no float32 copy of W lives between steps. The weight takes no gradient;
+ * the bias (float32) may. An activation runs as its own op after the GEMM.
+ */
+function linearBf16(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearActivation): Tensor {
+  if (weight.requiresGrad) throw new TypeError('linear: a bfloat16 weight cannot require gradients');
+  if (bias !== null && bias.dtype !== 'float32') throw new TypeError(`linear: bias must be float32, got ${bias.dtype}`);
+  x = contiguous(x);
+  const [outF, inF] = weight.shape;
+  const M = x.size / inF || 0;
+  const bits = weight.isContiguous() ? weight.bits() : contiguous(weight).bits();
+  const widen = (): Float32Array => {
+    const w = emptyF32(bits.length);
+    if (bits.length > 0) current.cast(bits, w, bits.length);
+    return w;
+  };
+  const z = M > 0 && inF > 0 ? emptyF32(M * outF) : zerosF32(M * outF);
+  if (M > 0) {
+    if (inF > 0) {
+      const w = widen();
+      current.gemm(false, true, M, outF, inF, 1, x.data, inF, w, inF, 0, z, outF, bias !== null ? Epilogue.bias : Epilogue.none, bias?.data ?? null, 1, 0, 0, 0);
+      release(w);
+    } else if (bias !== null) {
+      for (let r = 0; r < M; r++) z.set(bias.data, r * outF);
+    }
+  }
+  let out = new Tensor(z, [...x.shape.slice(0, -1), outF]);
+  const grad = isGradEnabled() && (x.requiresGrad || (bias?.requiresGrad ?? false));
+  if (grad) {
+    const inputs = bias !== null ? [x, bias] : [x];
+    out = record(out, inputs, (g) => {
+      if (x.requiresGrad) {
+        const product = M > 0 && inF > 0 && outF > 0;
+        const dx = product ? emptyF32(x.size) : zerosF32(x.size);
+        if (product) {
+          const w = widen();
+          current.gemm(false, false, M, inF, outF, 1, g, outF, w, inF, 0, dx, inF, Epilogue.none, null, 1, 0, 0, 0);
+          release(w);
+        }
+        accumulate(x, dx, true);
+      }
+      if (bias !== null && bias.requiresGrad) {
+        const db = M > 0 ? emptyF32(outF) : zerosF32(outF);
+        if (M > 0 && outF > 0) current.reduce(ReduceOp.sum, g, db, 1, M, outF);
+        accumulate(bias, db, true);
+      }
+    }, []);
+  }
+  if (act === 'none') return out;
+  return act === 'relu' ? relu(out) : act === 'gelu' ? gelu(out) : act === 'geluTanh' ? gelu(out, { approximate: 'tanh' }) : act === 'sigmoid' ? sigmoid(out) : tanh(out);
 }
