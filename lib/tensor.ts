@@ -490,6 +490,8 @@ function convertInto(dst: DataArray, src: ArrayLike<number>, dtype: DType): void
   const n = src.length;
   if (dtype === 'bool') for (let i = 0; i < n; i++) dst[i] = src[i] ? 1 : 0;
   else if (dtype === 'int32') for (let i = 0; i < n; i++) dst[i] = Math.trunc(Number(src[i]));
+  // a Uint16Array already holds bfloat16 bit patterns (tensor(bits) keeps them); numbers round to nearest even
+  else if (dtype === 'bfloat16' && src instanceof Uint16Array) (dst as Uint16Array).set(src);
   else if (dtype === 'bfloat16') f32ToBf16Into(Float32Array.from(src, Number), dst as Uint16Array);
   else for (let i = 0; i < n; i++) dst[i] = src[i];
 }

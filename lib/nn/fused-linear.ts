@@ -117,9 +117,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
 
 /**
  * linear() with a bfloat16 weight (a frozen base weight stored at half the memory): Z = x·Wᵀ + b and, for the
- * input gradient, dX = dZ·W, with W widened to float32 for each GEMM into a transient buffer released right
- * after (widened again in backward), so no float32 copy of W lives between steps. The weight takes no gradient;
- * the bias (float32) may. An activation runs as its own op after the GEMM.
+ * input gradient, dX = dZ·W, through the backend's gemmBf16, which widens W to float32 as it reads it (native:
+ * inside the GEMM's B packing, one cache block at a time), so no float32 copy of W is ever made. The weight
+ * takes no gradient; the bias (float32) may. An activation runs as its own op after the GEMM.
  */
 function linearBf16(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearActivation): Tensor {
   if (weight.requiresGrad) throw new TypeError('linear: a bfloat16 weight cannot require gradients');
@@ -128,17 +128,10 @@ function linearBf16(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearA
   const [outF, inF] = weight.shape;
   const M = x.size / inF || 0;
   const bits = weight.isContiguous() ? weight.bits() : contiguous(weight).bits();
-  const widen = (): Float32Array => {
-    const w = emptyF32(bits.length);
-    if (bits.length > 0) current.cast(bits, w, bits.length);
-    return w;
-  };
-  const z = M > 0 && inF > 0 ? emptyF32(M * outF) : zerosF32(M * outF);
-  if (M > 0) {
+  const z = M > 0 && inF > 0 && outF > 0 ? emptyF32(M * outF) : zerosF32(M * outF);
+  if (M > 0 && outF > 0) {
     if (inF > 0) {
-      const w = widen();
-      current.gemm(false, true, M, outF, inF, 1, x.data, inF, w, inF, 0, z, outF, bias !== null ? Epilogue.bias : Epilogue.none, bias?.data ?? null, 1, 0, 0, 0);
-      release(w);
+      current.gemmBf16(false, true, M, outF, inF, 1, x.data, inF, bits, inF, 0, z, outF, bias !== null ? Epilogue.bias : Epilogue.none, bias?.data ?? null);
     } else if (bias !== null) {
       for (let r = 0; r < M; r++) z.set(bias.data, r * outF);
     }
@@ -151,11 +144,7 @@ function linearBf16(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearA
       if (x.requiresGrad) {
         const product = M > 0 && inF > 0 && outF > 0;
         const dx = product ? emptyF32(x.size) : zerosF32(x.size);
-        if (product) {
-          const w = widen();
-          current.gemm(false, false, M, inF, outF, 1, g, outF, w, inF, 0, dx, inF, Epilogue.none, null, 1, 0, 0, 0);
-          release(w);
-        }
+        if (product) current.gemmBf16(false, false, M, inF, outF, 1, g, outF, bits, inF, 0, dx, inF, Epilogue.none, null);
         accumulate(x, dx, true);
       }
       if (bias !== null && bias.requiresGrad) {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { forEachBackend, nativeKernelsOnly } from '../helpers/backends.js';
+import { backendByName, current, nativeBinding } from '../../lib/backend/registry.js';
 import { expectClose } from '../helpers/tolerance.js';
 import { TinyGPT } from './tiny-gpt.js';
 
@@ -145,4 +146,45 @@ forEachBackend('bfloat16 linear', ['gemm'], () => {
     expect(m.transformer.h.at(0).stateDict()['attn.c_proj.weight'].dtype).toBe('bfloat16');
     expect(() => ng.nn.linear(ng.randn([2, 16]), ng.randn([3, 16]).to('bfloat16'), ng.randn([3]).to('bfloat16'))).toThrow(/bias must be float32, got bfloat16/);
   });
+});
+
+forEachBackend('gemmBf16 kernel', ['gemmBf16'], (name) => {
+  const rnd = (n: number, seed: number): Float32Array => {
+    const g = new ng.Generator(seed);
+    return Float32Array.from({ length: n }, () => g.normal());
+  };
+  const cases: [boolean, boolean, number, number, number][] = [
+    [false, true, 1, 1, 1], [false, true, 7, 17, 33], [false, false, 17, 33, 7], [true, true, 33, 7, 17],
+    [true, false, 257, 33, 17], [false, true, 3, 257, 300], [false, false, 65, 129, 257],
+  ];
+  for (const [tA, tB, M, N, K] of cases) {
+    it(`${tA ? 'T' : 'N'}${tB ? 'T' : 'N'} M ${M} N ${N} K ${K}, padded leading dims, beta 1, bias+GELU: equals the float32 reference on the widened B`, () => {
+      const lda = (tA ? M : K) + 3;
+      const ldb = (tB ? K : N) + 5;
+      const ldc = N + 2;
+      const A = rnd((tA ? K : M) * lda, 1);
+      const B32 = rnd((tB ? N : K) * ldb, 2);
+      const B = ng.tensor(B32).to('bfloat16').bits();
+      const wide = ng.tensor(B).float().data;
+      const C0 = rnd(M * ldc, 3);
+      const bias = rnd(N, 4);
+      const C = C0.slice();
+      current.gemmBf16(tA, tB, M, N, K, 0.75, A, lda, B, ldb, 1, C, ldc, 6, bias);
+      const ref = C0.slice();
+      backendByName('js').gemm(tA, tB, M, N, K, 0.75, A, lda, wide, ldb, 1, ref, ldc, 6, bias, 1, 0, 0, 0);
+      expectClose(C, ref, { rtol: 1e-4, atol: 1e-5 }, `${name} gemmBf16`);
+    });
+  }
+  if (name === 'native') {
+    it('the binding checks its arguments', () => {
+      const b = nativeBinding()!;
+      const A = new Float32Array(6);
+      const C = new Float32Array(4);
+      expect(() => b.gemmBf16(false, true, 2, 2, 3, 1, A, 3, new Float32Array(6) as never, 3, 0, C, 2, 0, null)).toThrow(/gemmBf16: argument 'B' must be a Uint16Array/);
+      expect(() => b.gemmBf16(false, true, 2, 2, 3, 1, A, 3, new Uint16Array(5), 3, 0, C, 2, 0, null)).toThrow(/gemmBf16: argument 'B' has 5 elements, needs 6/);
+      expect(() => b.gemmBf16(false, true, 2, 2, 0, 1, A, 3, new Uint16Array(6), 3, 0, C, 2, 0, null)).toThrow(/gemmBf16: argument 'K' must be at least 1/);
+      expect(() => b.gemmBf16(false, true, 2, 2, 3, 1, A, 2, new Uint16Array(6), 3, 0, C, 2, 0, null)).toThrow(/lda/);
+      expect(() => (b.gemmBf16 as (...a: unknown[]) => void)(false, true, 2, 2, 3)).toThrow(/gemmBf16/);
+    });
+  }
 });
