@@ -109,6 +109,25 @@ forEachBackend('hf gpt-2', ['gemm'], () => {
   });
 });
 
+describe('hf gpt-2 bf16 checkpoints', () => {
+  it('save BF16 and load without widening ({keepBf16}): transposes move the bits unchanged', () => {
+    const { stateDict } = ng.loadHFGPT2(path.join(FIX, 'gpt2-tiny'));
+    const bf = Object.fromEntries(Object.entries(stateDict).map(([k, t]) => [k, t.to('bfloat16')]));
+    bf['lm_head.weight'] = bf['transformer.wte.weight'];
+    const dir = path.join(tmp, 'bf16');
+    ng.saveHFGPT2(dir, bf, { nHead: 2 });
+    const hdr = ng.readSafetensorsHeader(path.join(dir, 'model.safetensors'));
+    expect(new Set(hdr.tensors.map((t) => t.dtype))).toEqual(new Set(['BF16']));
+    const kept = ng.loadHFGPT2(dir, { keepBf16: true }).stateDict;
+    for (const k of Object.keys(bf)) {
+      expect(kept[k].dtype, k).toBe('bfloat16');
+      expect(kept[k].bits(), k).toEqual(bf[k].bits());
+    }
+    const wide = ng.loadHFGPT2(dir).stateDict;
+    expect(wide['transformer.h.0.attn.c_attn.weight'].data).toEqual(bf['transformer.h.0.attn.c_attn.weight'].float().data);
+  });
+});
+
 describe('hf gpt-2 converter checks', () => {
   const raw = () => ng.loadSafetensors(path.join(FIX, 'gpt2-tiny', 'model.safetensors'));
   const opts = { config: { n_head: 2 } };
