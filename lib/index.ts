@@ -27,3 +27,7 @@ export { mnistMlp } from './models/mnist-mlp.js';
 export { mnistCnn } from './models/mnist-cnn.js';
 export * as distributed from './distributed/index.js';
 export * as models from './models/index.js';
+export * as lora from './lora/index.js';
+export { hfToNanoGPT, nanoGPTToHF, loadHFGPT2, saveHFGPT2, configFromHF, configToHF, type GPT2Config, type HFGPT2ConfigJson, type HfToNanoGPTOptions } from './io/hf-gpt2.js';
+export * as utils from './utils.js';
+export * as finetune from './finetune/recipes.js';

@@ -9,7 +9,7 @@
 import { BinaryOp } from './backend/backend.js';
 import { current } from './backend/registry.js';
 import { _setTensorClass, runBackward, type BackwardFn, type GradHook } from './autograd.js';
-import { checkDType, dtypeOfArray, newArray, type DataArray, type DType } from './dtype.js';
+import { checkDType, dtypeOfArray, f32ToBf16Into, newArray, type DataArray, type DType } from './dtype.js';
 import { defaultGenerator } from './random.js';
 import { release, zerosF32 } from './util/alloc.js';
 import { describe } from './util/describe.js';
@@ -29,7 +29,7 @@ export interface TensorOptions {
   /** Track gradients for this (leaf) tensor (float32 only). */
   requiresGrad?: boolean;
   /** Element type (default float32; see each constructor). */
-  dtype?: DType | 'float' | 'int' | 'long' | 'int64';
+  dtype?: DType | 'float' | 'int' | 'long' | 'int64' | 'bf16';
 }
 
 export interface BackwardOptions {
@@ -144,6 +144,7 @@ export class Tensor {
    * writes go to the storage (views see them). A non-contiguous view returns a fresh copy.
    */
   get data(): Float32Array {
+    if (this.dtype === 'bfloat16') throw bf16Unsupported();
     if (this._contig) {
       let v = this._dv;
       if (v === null) {
@@ -168,6 +169,7 @@ export class Tensor {
    * elements, copied into the storage so views keep seeing the tensor. Counts as an in-place write.
    */
   set data(values: Float32Array) {
+    if (this.dtype === 'bfloat16') throw bf16Unsupported();
     const d = dtypeOfArray(values);
     if (d !== this.dtype) {
       throw new TypeError(`data: expected a ${arrayName(this.dtype)} for a ${this.dtype} tensor, got ${values === null ? 'null' : (values as object)?.constructor?.name ?? typeof values}`);
@@ -261,7 +263,24 @@ export class Tensor {
   /** The single element of a one-element tensor (a bool reads as 0/1... as true/false). */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, expected 1`);
-    return this._storage.buf[this._offset];
+    const v = this._storage.buf[this._offset];
+    return this.dtype === 'bfloat16' ? bf16Value(v) : v;
+  }
+
+  /**
+   * The bfloat16 bit patterns of a bfloat16 tensor as a contiguous Uint16Array (zero-copy when contiguous,
+   * else a copy). `t.data` refuses bfloat16 (ops that read it as float32 would read bits); widen with `t.float()`.
+   */
+  bits(): Uint16Array {
+    if (this.dtype !== 'bfloat16') throw new TypeError(`bits: expected a bfloat16 tensor, got ${this.dtype}`);
+    const buf = this._storage.buf as Uint16Array;
+    if (this._contig) return this._offset === 0 && buf.length === this.size ? buf : buf.subarray(this._offset, this._offset + this.size);
+    const out = new Uint16Array(this.size);
+    if (this.size > 0) {
+      const c = coalesce(this.shape, [this._strides]);
+      current.copyTyped(c.shape, buf, this._offset, c.strides[0], out, 0, contiguousStrides(c.shape));
+    }
+    return out;
   }
 
   /** Nested arrays mirroring the shape (a plain number for a 0-d tensor; bool elements as booleans). */
@@ -269,7 +288,7 @@ export class Tensor {
     const { shape } = this;
     const buf = this._storage.buf;
     const st = this._strides;
-    const conv = this.dtype === 'bool' ? (v: number) => (v !== 0) as unknown as number : (v: number) => v;
+    const conv = this.dtype === 'bool' ? (v: number) => (v !== 0) as unknown as number : this.dtype === 'bfloat16' ? bf16Value : (v: number) => v;
     if (shape.length === 0) return conv(buf[this._offset]);
     const build = (dim: number, offset: number): NestedArray[] => {
       const n = shape[dim];
@@ -409,7 +428,7 @@ export class Tensor {
     const summarise = this.size > 1000;
     const buf = this._storage.buf;
     const st = this._strides;
-    const fmt = (v: number): string => (this.dtype === 'bool' ? (v ? 'true' : 'false') : Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Math.fround(v) === v ? +v.toPrecision(7) : v));
+    const fmt = (v: number): string => (this.dtype === 'bool' ? (v ? 'true' : 'false') : this.dtype === 'bfloat16' ? String(bf16Value(v)) : Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Math.fround(v) === v ? +v.toPrecision(7) : v));
     const rec = (dim: number, off: number): string => {
       if (dim === this.shape.length) return fmt(buf[off]);
       const n = this.shape[dim];
@@ -498,6 +517,9 @@ function convertInto(dst: DataArray, src: ArrayLike<number>, dtype: DType): void
   const n = src.length;
   if (dtype === 'bool') for (let i = 0; i < n; i++) dst[i] = src[i] ? 1 : 0;
   else if (dtype === 'int32') for (let i = 0; i < n; i++) dst[i] = Math.trunc(Number(src[i]));
+  // a Uint16Array already holds bfloat16 bit patterns (tensor(bits) keeps them); numbers round to nearest even
+  else if (dtype === 'bfloat16' && src instanceof Uint16Array) (dst as Uint16Array).set(src);
+  else if (dtype === 'bfloat16') f32ToBf16Into(Float32Array.from(src, Number), dst as Uint16Array);
   else for (let i = 0; i < n; i++) dst[i] = src[i];
 }
 
@@ -602,7 +624,7 @@ function filledTensor(s: number[], value: number, opts: TensorOptions | undefine
   const { dtype, rg } = readOpts(opts, op);
   const n = sizeOf(s);
   const a = dtype === 'float32' ? (value === 0 ? zerosF32(n) : new Float32Array(n)) : newArray(dtype, n);
-  if (value !== 0) a.fill(dtype === 'bool' ? (value ? 1 : 0) : dtype === 'int32' ? Math.trunc(value) : value);
+  if (value !== 0) a.fill(dtype === 'bool' ? (value ? 1 : 0) : dtype === 'int32' ? Math.trunc(value) : dtype === 'bfloat16' ? f32ToBf16Into(new Float32Array([value]), new Uint16Array(1))[0] : value);
   return new Tensor(a, s, rg);
 }
 
@@ -639,7 +661,7 @@ export function eye(n: number, m = n, opts?: TensorOptions): Tensor {
   const s = shapeArg([n, m], 'eye');
   const { dtype, rg } = readOpts(opts, 'eye');
   const d = newArray(dtype, n * m);
-  for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = 1;
+  for (let i = 0; i < Math.min(n, m); i++) d[i * m + i] = dtype === 'bfloat16' ? 0x3f80 : 1;
   return new Tensor(d, s, rg);
 }
 
@@ -664,7 +686,13 @@ export function arange(startOrEnd: number, end?: number | TensorOptions, step: n
   if (n > MAX_ELEMENTS) throw new RangeError(`arange: ${n} elements (start ${start}, end ${end}, step ${step}) are more than a tensor can hold`);
   const { dtype, rg } = readOpts(opts, 'arange');
   const d = newArray(dtype, n);
-  for (let i = 0; i < n; i++) d[i] = start + i * step;
+  if (dtype === 'bfloat16') {
+    const f = new Float32Array(n);
+    for (let i = 0; i < n; i++) f[i] = start + i * step;
+    f32ToBf16Into(f, d as Uint16Array);
+  } else {
+    for (let i = 0; i < n; i++) d[i] = start + i * step;
+  }
   return new Tensor(d, [n], rg);
 }
 
@@ -686,4 +714,52 @@ export function rand(...args: ShapeArgs): Tensor {
   const d = new Float32Array(sizeOf(s));
   for (let i = 0; i < d.length; i++) d[i] = defaultGenerator.uniform();
   return new Tensor(d, s, rg);
+}
+
+const BF16_VIEW = new Float32Array(1);
+const BF16_BITS = new Uint32Array(BF16_VIEW.buffer);
+
+/** The float value of one bfloat16 bit pattern. */
+function bf16Value(bits: number): number {
+  BF16_BITS[0] = bits << 16;
+  return BF16_VIEW[0];
+}
+
+/** The directory of this file (lib/, dist/esm/ or dist/cjs/): frames under it are inside the library. */
+const LIB_DIR: string = (() => {
+  const f = callSites(libDirProbe)[0]?.getFileName() ?? '';
+  const i = Math.max(f.lastIndexOf('/'), f.lastIndexOf('\\'));
+  return i >= 0 ? f.slice(0, i + 1) : '\0';
+})();
+function libDirProbe(): void {}
+
+function callSites(below: (...a: never[]) => unknown): NodeJS.CallSite[] {
+  const prev = Error.prepareStackTrace;
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.prepareStackTrace = (_e, sites) => sites;
+    Error.captureStackTrace(holder, below === libDirProbe ? undefined : below);
+    return (holder.stack as NodeJS.CallSite[] | undefined) ?? [];
+  } finally {
+    Error.prepareStackTrace = prev;
+  }
+}
+
+/**
+ * The error for an op that reads a bfloat16 tensor's elements as float32: named after the outermost library
+ * function on the stack (the op the user called, e.g. `Tensor.cumsum` or `softmax`).
+ */
+function bf16Unsupported(): TypeError {
+  let op = 'data';
+  for (const s of callSites(bf16Unsupported)) {
+    const f = s.getFileName() ?? '';
+    if (!f.startsWith(LIB_DIR)) break;
+    const fn = s.getMethodName() ?? s.getFunctionName();
+    // method forms are assigned as `P.sum = function …` (V8 names them 'P.sum'): keep the last segment
+    if (fn && !fn.startsWith('get ')) op = fn.slice(fn.lastIndexOf('.') + 1);
+  }
+  return new TypeError(
+    `${op}: bfloat16 tensors are not supported here (bfloat16 is a storage dtype for frozen weights: ` +
+    'linear/matmul read it widened to float32, and most element-wise ops widen it; convert with .float() first)',
+  );
 }

@@ -104,6 +104,16 @@ export interface Backend {
     batch: number, strideA: number, strideB: number, strideC: number,
   ): void;
 
+  /**
+   * gemm for one matrix whose B holds bfloat16 bit patterns (a frozen weight stored at half the memory): B is
+   * widened to float32 as it is read (native: inside the B packing), everything else as gemm. K ≥ 1.
+   */
+  gemmBf16(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, lda: number, B: Uint16Array, ldb: number, beta: number,
+    C: Float32Array, ldc: number, epilogue: EpilogueCode, bias: Float32Array | null,
+  ): void;
+
   /** out[i] = f(x[i]) for i < n. */
   unary(op: UnaryOpCode, x: Float32Array, out: Float32Array, n: number, alpha: number): void;
 

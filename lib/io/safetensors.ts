@@ -26,6 +26,7 @@
 import * as fs from 'node:fs';
 import { Tensor, isTensor } from '../tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkOptions } from '../util/options.js';
 import { bf16ToF32, f16ToF32, hostIsLittleEndian, littleEndianBytes, readTypedArray, type TypedArrayCtor } from './dtype.js';
 
 /** The reference implementation's MAX_HEADER_SIZE. */
@@ -113,9 +114,11 @@ export function serializeSafetensors(stateDict: StateDict, metadata?: Record<str
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const [name, t] of entries) {
-    const bytes = littleEndianBytes(t.data);
-    // the bytes are the tensor's own elements: int32 → I32, bool → BOOL (writing them as F32 garbled them)
-    const dtype = t.dtype === 'int32' ? 'I32' : t.dtype === 'bool' ? 'BOOL' : 'F32';
+    // the bytes are the tensor's own elements: int32 → I32, bool → BOOL (writing them as F32 garbled them),
+    // bfloat16 → BF16 (its bits, no widening)
+    const bf16 = t.dtype === 'bfloat16';
+    const bytes = littleEndianBytes(bf16 ? t.bits() : t.data);
+    const dtype = bf16 ? 'BF16' : t.dtype === 'int32' ? 'I32' : t.dtype === 'bool' ? 'BOOL' : 'F32';
     setOwn(header, name, { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
     offset += bytes.byteLength;
     chunks.push(bytes);
@@ -273,10 +276,15 @@ function toFloat32(bytes: Uint8Array, entry: SafetensorsEntry): Float32Array {
   }
 }
 
-function buildStateDict(header: SafetensorsHeader, read: (entry: SafetensorsEntry) => Float32Array): Record<string, Tensor> {
+function buildStateDict(header: SafetensorsHeader, read: (entry: SafetensorsEntry) => Float32Array | Uint16Array): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const entry of header.tensors) setOwn(out, entry.name, new Tensor(read(entry), entry.shape));
   return out;
+}
+
+export interface LoadSafetensorsOptions {
+  /** keep BF16 tensors as bfloat16 tensors (their bits, half the memory) instead of widening them (default false) */
+  keepBf16?: boolean;
 }
 
 /** Parses a whole safetensors file already in memory; `name` goes into error messages. */
@@ -336,11 +344,18 @@ export function readSafetensorsMetadata(path: string): Record<string, string> {
 }
 
 /** Loads a safetensors file as a state dict of float32 Tensors (names in header order). */
-export function loadSafetensors(path: string): Record<string, Tensor> {
+export function loadSafetensors(path: string, opts: LoadSafetensorsOptions = {}): Record<string, Tensor> {
+  checkOptions(opts, ['keepBf16'], 'loadSafetensors');
+  const keep = opts.keepBf16 ?? false;
   return withFile(path, 'loadSafetensors', (fd, size, f) => {
     const { header, dataStart } = readHeaderFd(fd, size, f);
     return buildStateDict(header, (e) => {
       const [b, end] = e.dataOffsets;
+      if (e.dtype === 'BF16' && keep) {
+        const bytes = new Uint8Array(end - b);
+        readExactly(fd, bytes, dataStart + b, f);
+        return readTypedArray(bytes, Uint16Array, (end - b) / 2, true) as Uint16Array;
+      }
       if (e.dtype === 'F32' && hostIsLittleEndian) {
         // read straight into the tensor's storage: no intermediate copy
         const out = new Float32Array((end - b) / 4);

@@ -14,6 +14,7 @@ import { current } from '../backend/registry.js';
 import { accumulate, gradSink, isGradEnabled, record } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { contiguous } from '../ops/shape.js';
+import { gelu, relu, sigmoid, tanh } from '../ops/activation.js';
 import { fmtShape } from '../util/shape.js';
 import { emptyF32, release, zerosF32 } from '../util/alloc.js';
 
@@ -53,6 +54,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     throw new Error(`linear: bias shape ${fmtShape(bias.shape)} does not match weight ${fmtShape(weight.shape)} (expected [${outF}])`);
   }
   if (!(act in EPILOGUE)) throw new RangeError(`linear: unknown activation '${String(act)}'`);
+  if (weight.dtype === 'bfloat16') return linearBf16(x, weight, bias, act);
+  if (weight.dtype !== 'float32') throw new TypeError(`linear: weight must be float32 or bfloat16, got ${weight.dtype}`);
   // a strided input (a transposed or sliced view) is copied once here rather than at every .data read
   x = contiguous(x);
   if (!weight.isContiguous()) weight = contiguous(weight);
@@ -110,4 +113,47 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     }
     if (dz !== g) release(dz);
   });
+}
+
+/**
+ * linear() with a bfloat16 weight (a frozen base weight stored at half the memory): Z = x·Wᵀ + b and, for the
+ * input gradient, dX = dZ·W, through the backend's gemmBf16, which widens W to float32 as it reads it (native:
+ * inside the GEMM's B packing, one cache block at a time), so no float32 copy of W is ever made. The weight
+ * takes no gradient; the bias (float32) may. An activation runs as its own op after the GEMM.
+ */
+function linearBf16(x: Tensor, weight: Tensor, bias: Tensor | null, act: LinearActivation): Tensor {
+  if (weight.requiresGrad) throw new TypeError('linear: a bfloat16 weight cannot require gradients');
+  if (bias !== null && bias.dtype !== 'float32') throw new TypeError(`linear: bias must be float32, got ${bias.dtype}`);
+  x = contiguous(x);
+  const [outF, inF] = weight.shape;
+  const M = x.size / inF || 0;
+  const bits = weight.isContiguous() ? weight.bits() : contiguous(weight).bits();
+  const z = M > 0 && inF > 0 && outF > 0 ? emptyF32(M * outF) : zerosF32(M * outF);
+  if (M > 0 && outF > 0) {
+    if (inF > 0) {
+      current.gemmBf16(false, true, M, outF, inF, 1, x.data, inF, bits, inF, 0, z, outF, bias !== null ? Epilogue.bias : Epilogue.none, bias?.data ?? null);
+    } else if (bias !== null) {
+      for (let r = 0; r < M; r++) z.set(bias.data, r * outF);
+    }
+  }
+  let out = new Tensor(z, [...x.shape.slice(0, -1), outF]);
+  const grad = isGradEnabled() && (x.requiresGrad || (bias?.requiresGrad ?? false));
+  if (grad) {
+    const inputs = bias !== null ? [x, bias] : [x];
+    out = record(out, inputs, (g) => {
+      if (x.requiresGrad) {
+        const product = M > 0 && inF > 0 && outF > 0;
+        const dx = product ? emptyF32(x.size) : zerosF32(x.size);
+        if (product) current.gemmBf16(false, false, M, inF, outF, 1, g, outF, bits, inF, 0, dx, inF, Epilogue.none, null);
+        accumulate(x, dx, true);
+      }
+      if (bias !== null && bias.requiresGrad) {
+        const db = M > 0 ? emptyF32(outF) : zerosF32(outF);
+        if (M > 0 && outF > 0) current.reduce(ReduceOp.sum, g, db, 1, M, outF);
+        accumulate(bias, db, true);
+      }
+    }, []);
+  }
+  if (act === 'none') return out;
+  return act === 'relu' ? relu(out) : act === 'gelu' ? gelu(out) : act === 'geluTanh' ? gelu(out, { approximate: 'tanh' }) : act === 'sigmoid' ? sigmoid(out) : tanh(out);
 }

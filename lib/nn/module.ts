@@ -25,6 +25,14 @@ export class Parameter extends Tensor {
 
 export type StateDict = Record<string, Tensor>;
 
+/** t's elements ← v's, converting between float32 and bfloat16 storage (a bfloat16 target rounds to nearest even). */
+function copyValues(t: Tensor, v: Tensor): void {
+  if (t.dtype !== 'bfloat16' && v.dtype !== 'bfloat16') { t.data.set(v.data); return; }
+  if (t.dtype === 'bfloat16') t.bits().set((v.dtype === 'bfloat16' ? v : v.to('bfloat16')).bits());
+  else t.data.set(v.to(t.dtype).data);
+  t._storage.version++;
+}
+
 const warned = new Set<string>();
 
 /**
@@ -205,7 +213,7 @@ export abstract class Module {
     if (problems.length > 0) throw new Error(`loadStateDict: ${problems.join('. ')}`);
     for (const [k, t] of own) {
       const v = src.get(k);
-      if (v !== undefined) t.data.set(v.data);
+      if (v !== undefined) copyValues(t, v);
     }
     return { missingKeys, unexpectedKeys };
   }

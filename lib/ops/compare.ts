@@ -19,7 +19,7 @@ export function to(x: Tensor, dtype: DType | string): Tensor {
   if (d === x.dtype) return x;
   const src = contiguous(x);
   const out = newArray(d, x.size);
-  if (x.size > 0) current.cast(src.data as DataArray, out, x.size);
+  if (x.size > 0) current.cast(src.dtype === 'bfloat16' ? src.bits() : src.data as DataArray, out, x.size);
   // casting away from float32 (or into it from an integer) carries no gradient, as in PyTorch
   return new Tensor(out, x.shape);
 }
@@ -142,7 +142,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number | Tensor): Ten
 
 declare module '../tensor.js' {
   interface Tensor {
-    to(dtype: DType | 'float' | 'int' | 'long'): Tensor;
+    to(dtype: DType | 'float' | 'int' | 'long' | 'bf16'): Tensor;
     float(): Tensor;
     int(): Tensor;
     long(): Tensor;

@@ -79,7 +79,7 @@ function binaryForward(op: BinaryOpCode, a: Tensor, b: Tensor, name: string): { 
 
 /** Both operands integer (int32/bool) and an op integers keep: the int32 result; otherwise null. */
 function intResult(op: BinaryOpCode, a: Tensor, b: Tensor, name: string): Tensor | null {
-  if (a.dtype === 'float32' || b.dtype === 'float32' || !INT_OPS.has(op)) return null;
+  if (a.dtype === 'float32' || b.dtype === 'float32' || a.dtype === 'bfloat16' || b.dtype === 'bfloat16' || !INT_OPS.has(op)) return null;
   if (a.dtype === 'bool' && b.dtype === 'bool') {
     // PyTorch keeps bool: add/max are "or", mul/min are "and"; subtracting bools is an error
     if (op === BinaryOp.sub) throw new TypeError(`${name}: subtraction of two bool tensors is not supported; use logicalXor or cast with int()`);
@@ -140,7 +140,7 @@ export function unaryOp(x: Tensor, op: UnaryOpCode, alpha = 0): Tensor {
 
 /** tensor (op) number for int32/bool tensors: integer scalars keep int32 (PyTorch), others go to float32. */
 function scalarOnInt(a: Tensor, b: number, op: BinaryOpCode, name: string): Tensor | null {
-  if (a.dtype === 'float32') return null;
+  if (a.dtype === 'float32' || a.dtype === 'bfloat16') return null;
   if (Number.isInteger(b) && INT_OPS.has(op)) return intBinary(op, a.int(), new Tensor(new Int32Array([b]), []), name);
   return null;
 }

@@ -163,6 +163,9 @@ function matmulNd(a: Tensor, b: Tensor, origA: readonly number[], origB: readonl
 /** Matrix product with torch.matmul's rules for 1-D and batched operands. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (!(a instanceof Tensor) || !(b instanceof Tensor)) throw new TypeError('matmul: both operands must be Tensors');
+  // a bfloat16 operand (a frozen weight kept at half the memory) is widened to float32; linear() widens inside the GEMM
+  if (a.dtype === 'bfloat16') a = a.float();
+  if (b.dtype === 'bfloat16') b = b.float();
   if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}: both operands need at least 1 dim`);
   const a2 = a.ndim === 1 ? reshape(a, [1, a.shape[0]], 'matmul') : a;
   const b2 = b.ndim === 1 ? reshape(b, [b.shape[0], 1], 'matmul') : b;

@@ -345,7 +345,7 @@ function copyOut(x: Tensor): Tensor {
     }
     out = new Tensor(buf, x.shape);
   } else {
-    out = new Tensor(x.data.slice(), x.shape, false, undefined, 0, x.dtype);
+    out = new Tensor(x.dtype === 'bfloat16' ? x.bits().slice() : x.data.slice(), x.shape, false, undefined, 0, x.dtype);
   }
   if (needsGrad1(x)) record(out, [x], (g) => accumulate(x, g, false), []);
   return out;

@@ -79,6 +79,11 @@ struct TypedArrayKind<int32_t> {
   static constexpr napi_typedarray_type type = napi_int32_array;
   static constexpr const char* name = "Int32Array";
 };
+template <>
+struct TypedArrayKind<uint16_t> {
+  static constexpr napi_typedarray_type type = napi_uint16_array;
+  static constexpr const char* name = "Uint16Array";
+};
 
 // A typed array of exactly element type T with at least `need` elements. Returns its data pointer
 // (never null when need > 0; a detached buffer has length 0 and fails the length check). Views of a

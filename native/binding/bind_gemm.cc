@@ -22,14 +22,14 @@ constexpr int64_t kMaxStride = int64_t(1) << 53;  // exact in a JS number
 
 // The stored rows×cols matrix at ld, repeated `batch` times `stride` apart: elements needed.
 int64_t operand_extent(Napi::Env env, const char* ld_name, int64_t rows, int64_t cols, int64_t ld,
-                       int64_t batch, int64_t stride) {
+                       int64_t batch, int64_t stride, const char* fn = kFn) {
   if (cols > 0 && ld < cols) {
-    range_error(env, where(kFn, ld_name) + " (" + std::to_string(ld) +
+    range_error(env, where(fn, ld_name) + " (" + std::to_string(ld) +
                          ") is smaller than the stored row length (" + std::to_string(cols) + ")");
   }
   if (batch == 0 || rows == 0 || cols == 0) return 0;
-  const int64_t one = checked_add(env, kFn, checked_mul(env, kFn, rows - 1, ld), cols);
-  return checked_add(env, kFn, checked_mul(env, kFn, batch - 1, stride), one);
+  const int64_t one = checked_add(env, fn, checked_mul(env, fn, rows - 1, ld), cols);
+  return checked_add(env, fn, checked_mul(env, fn, batch - 1, stride), one);
 }
 
 bool overlaps(const float* a, int64_t na, const float* b, int64_t nb) {
@@ -92,6 +92,58 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// gemmBf16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias): one matrix, B a
+// Uint16Array of bfloat16 bit patterns widened while packed (native/core/gemm_bf16.cc); K ≥ 1.
+Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
+  constexpr const char* fn = "gemmBf16";
+  Napi::Env env = info.Env();
+  expect_count(info, 15, fn);
+  const bool transA = get_bool(info, 0, fn, "transA");
+  const bool transB = get_bool(info, 1, fn, "transB");
+  const int64_t M = get_size(info, 2, fn, "M");
+  const int64_t N = get_size(info, 3, fn, "N");
+  const int64_t K = get_size(info, 4, fn, "K");
+  if (K < 1) range_error(env, where(fn, "K") + " must be at least 1");
+  const float alpha = get_float(info, 5, fn, "alpha");
+  const int64_t lda = get_int(info, 7, fn, "lda", 0, kMaxStride);
+  const int64_t ldb = get_int(info, 9, fn, "ldb", 0, kMaxStride);
+  const float beta = get_float(info, 10, fn, "beta");
+  const int64_t ldc = get_int(info, 12, fn, "ldc", 0, kMaxStride);
+  const int epilogue = int(get_int(info, 13, fn, "epilogue", 0, ng::kEpilogueCount - 1));
+  const int64_t needA = operand_extent(env, "lda", transA ? K : M, transA ? M : K, lda, 1, 0, fn);
+  const int64_t needB = operand_extent(env, "ldb", transB ? N : K, transB ? K : N, ldb, 1, 0, fn);
+  const int64_t needC = operand_extent(env, "ldc", M, N, ldc, 1, 0, fn);
+  const float* A = get_array<float>(info, 6, fn, "A", needA);
+  const uint16_t* B = get_array<uint16_t>(info, 8, fn, "B", needB);
+  float* C = get_array<float>(info, 11, fn, "C", needC);
+  const float* bias = nullptr;
+  int64_t needBias = 0;
+  if (epilogue == ng::kEpiNone) {
+    if (!info[14].IsNull()) type_error(env, where(fn, "bias") + " must be null when epilogue is 0");
+  } else {
+    needBias = N;
+    bias = get_array<float>(info, 14, fn, "bias", N);
+  }
+  if (overlaps(C, needC, A, needA)) range_error(env, where(fn, "C") + " overlaps 'A'");
+  if (needC > 0 && needB > 0) {
+    const auto c0 = reinterpret_cast<uintptr_t>(C), b0 = reinterpret_cast<uintptr_t>(B);
+    if (c0 < b0 + uintptr_t(needB) * sizeof(uint16_t) && b0 < c0 + uintptr_t(needC) * sizeof(float)) {
+      range_error(env, where(fn, "C") + " overlaps 'B'");
+    }
+  }
+  if (overlaps(C, needC, bias, needBias)) range_error(env, where(fn, "C") + " overlaps 'bias'");
+  if (M > 0 && N > 0) {
+    ng::GemmArgs g;
+    g.transA = transA; g.transB = transB; g.M = M; g.N = N; g.K = K; g.alpha = alpha;
+    g.A = A; g.lda = lda; g.ldb = ldb; g.beta = beta; g.C = C; g.ldc = ldc;
+    g.epilogue = epilogue; g.bias = bias;
+    const ng::GemmPlan plan = ng::sgemm_bf16b_plan(g);
+    const ng::Workspace ws = reserve_workspace(env, fn, plan.need());
+    ng::sgemm_bf16b_execute(g, B, plan, ws);
+  }
+  return env.Undefined();
+}
+
 Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   expect_count(info, 2, "fmaPeak");
   const int threads = int(get_int(info, 0, "fmaPeak", "threads", 1, 256));
@@ -103,6 +155,7 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
 
 void register_gemm(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", function(env, "gemm", Gemm));
+  exports.Set("gemmBf16", function(env, "gemmBf16", GemmBf16));
   exports.Set("fmaPeak", function(env, "fmaPeak", FmaPeak));
 }
 

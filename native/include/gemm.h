@@ -118,6 +118,15 @@ void sgemm_execute(const GemmKernels& k, const GemmArgs& args, const GemmPlan& p
 
 // The active ISA's kernels, default blocking and threads (the binding's entry).
 GemmPlan sgemm_plan(const GemmArgs& args) noexcept;
+
+// GEMM with a bfloat16 B (uint16 bit patterns; args.B is ignored): B is widened to float32 inside the B
+// packing (native/core/gemm_bf16.cc), everything else is the float32 GEMM's. One matrix (args.batch is
+// ignored), K ≥ 1 (K = 0 does nothing), the packed path only; the plan's workspace as sgemm_plan's.
+GemmPlan sgemm_bf16b_plan(const GemmKernels& k, const GemmArgs& args) noexcept;
+void sgemm_bf16b_execute(const GemmKernels& k, const GemmArgs& args, const uint16_t* B, const GemmPlan& plan,
+                         const Workspace& ws) noexcept;
+GemmPlan sgemm_bf16b_plan(const GemmArgs& args) noexcept;
+void sgemm_bf16b_execute(const GemmArgs& args, const uint16_t* B, const GemmPlan& plan, const Workspace& ws) noexcept;
 void sgemm_execute(const GemmArgs& args, const GemmPlan& plan, const Workspace& ws) noexcept;
 
 // Applies activation `epilogue` (codes 3..6; others are no-ops here) to an m×n tile in place, with

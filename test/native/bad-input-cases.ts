@@ -74,6 +74,7 @@ type ArgSpec =
   | { name: string; kind: 'bool'; valid: boolean }
   | { name: string; kind: 'f32'; valid: Float32Array | null; nullable?: boolean }
   | { name: string; kind: 'i32'; valid: Int32Array }
+  | { name: string; kind: 'u16'; valid: Uint16Array }
   | { name: string; kind: 'list'; valid: Float32Array[] | null; nullable?: boolean; first?: boolean }
   | { name: string; kind: 'meta'; valid: Int32Array };
 
@@ -113,6 +114,24 @@ const poolGeom = (): ArgSpec[] => [
 ];
 
 const BINDING: FnSpec[] = [
+  {
+    fn: 'gemmBf16',
+    // C[2x3] = A[2x4] · B[3x4]ᵀ, B bfloat16 bits
+    args: () => [
+      { name: 'transA', kind: 'bool', valid: false }, { name: 'transB', kind: 'bool', valid: true },
+      size('M', 2), size('N', 3), size('K', 4), { name: 'alpha', kind: 'num', valid: 1, finite: true },
+      { name: 'A', kind: 'f32', valid: f(8) }, { name: 'lda', kind: 'int', lo: 0, hi: 2 ** 53, valid: 4 },
+      { name: 'B', kind: 'u16', valid: new Uint16Array(12).fill(0x3f80) }, { name: 'ldb', kind: 'int', lo: 0, hi: 2 ** 53, valid: 4 },
+      { name: 'beta', kind: 'num', valid: 0, finite: true }, { name: 'C', kind: 'f32', valid: f(6) },
+      { name: 'ldc', kind: 'int', lo: 0, hi: 2 ** 53, valid: 3 }, { name: 'epilogue', kind: 'int', lo: 0, hi: EPILOGUE_NAMES.length - 1, valid: 1 },
+      { name: 'bias', kind: 'f32', valid: f(3) },
+    ],
+    extra: [
+      ['K 0', (a) => set(a, 4, 0)],
+      ['ldb smaller than K', (a) => set(a, 9, 3)],
+      ['C aliases A', (a) => { const buf = f(20); return set(set(a, 6, buf.subarray(0, 8)), 11, buf.subarray(4, 10)); }],
+    ],
+  },
   { fn: 'setNumThreads', args: () => [{ name: 'n', kind: 'int', lo: 1, hi: 256, valid: 1 }] },
   { fn: 'fmaPeak', args: () => [{ name: 'threads', kind: 'int', lo: 1, hi: 256, valid: 1 }, { name: 'ms', kind: 'int', lo: 1, hi: 10000, valid: 1 }] },
   {
@@ -559,6 +578,21 @@ function badValues(s: ArgSpec): Array<[string, () => unknown, boolean]> {
       if (n > 0) out.push(['one element short', () => s.valid.slice(0, n - 1), false], ['detached', () => detachedI32(n), false]);
       return out;
     }
+    case 'u16': {
+      const n = s.valid.length;
+      const out: Array<[string, () => unknown, boolean]> = [
+        ['Float32Array', () => new Float32Array(n), true], ['Int16Array', () => new Int16Array(n), true],
+        ['Uint8Array', () => new Uint8Array(n * 2), true], ['plain array', () => Array.from(s.valid), true], ['null', () => null, true],
+      ];
+      if (n > 0) {
+        out.push(['one element short', () => s.valid.slice(0, n - 1), false], ['detached', () => {
+          const a = new Uint16Array(n);
+          structuredClone(a.buffer, { transfer: [a.buffer] });
+          return a;
+        }, false]);
+      }
+      return out;
+    }
     case 'list': {
       const v = s.valid ?? [];
       const out: Array<[string, () => unknown, boolean]> = [
@@ -749,7 +783,8 @@ async function publicCases(): Promise<void> {
     ["zeros([2], {dtype: 'float64'})", 'zeros', () => ng.zeros([2], { dtype: 'float64' as never })],
     ["tensor([1], {dtype: 'int32', requiresGrad})", 'tensor', () => ng.tensor([1], { dtype: 'int32', requiresGrad: true })],
     ['zeros([2], {dtyp})', 'zeros', () => ng.zeros([2], { dtyp: 'int32' } as never)],
-    ['new Tensor(Uint16Array)', 'Tensor', () => new ng.Tensor(new Uint16Array(6) as never, [2, 3])],
+    // (a Uint16Array is a bfloat16 tensor's storage since issue 17)
+    ['new Tensor(Int16Array)', 'Tensor', () => new ng.Tensor(new Int16Array(6) as never, [2, 3])],
     ["to('complex64')", 'to', () => t23().to('complex64' as never)],
     ['requiresGrad_() on int32', 'requiresGrad_', () => t23().int().requiresGrad_()],
     ['data = Int32Array on float32', 'data', () => { t23().data = new Int32Array(6) as never; }],

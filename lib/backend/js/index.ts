@@ -4,6 +4,7 @@
  */
 import type { Backend } from '../backend.js';
 import { gemm } from './gemm.js';
+import { gemmBf16 } from './gemm-bf16.js';
 import { binary, unary, unaryBackward } from './elementwise.js';
 import { binaryInt, cast, classify, compare, copyTyped, indexAdd, indexSelect, logical, reduceInt, scan, scanBackward, sortAlong, where } from './typed.js';
 import { copy, reduce, softmax, softmaxBackward } from './reduce.js';
@@ -32,6 +33,7 @@ export function createJsBackend(): Backend {
     indexAdd,
     classify,
     gemm,
+    gemmBf16,
     unary,
     unaryBackward,
     binary,

@@ -4,7 +4,7 @@
  * an output of `shape` (contiguous, row-major) reading each operand through its own element
  * strides (0 on broadcast dims), so broadcasting and strided views cost no copy.
  */
-import type { DataArray } from '../../dtype.js';
+import { bf16ToF32Into, f32ToBf16Into, type DataArray } from '../../dtype.js';
 import type { BinaryOpCode, CompareOpCode, LogicalOpCode, ReduceOpCode } from '../backend.js';
 
 /** Visits every element of `shape` (row-major: f's first argument is the contiguous output index) with three strided operand offsets. */
@@ -50,6 +50,18 @@ export function copyTyped(
 
 /** Contiguous cast of n elements: float → int32 truncates toward zero (NaN → 0), anything → bool is x != 0. */
 export function cast(src: DataArray, dst: DataArray, n: number): void {
+  // bfloat16 (Uint16Array bit patterns) goes through float32: widening is exact, narrowing rounds to nearest even
+  if (src instanceof Uint16Array || dst instanceof Uint16Array) {
+    if (src instanceof Uint16Array && dst instanceof Uint16Array) { dst.set(src.subarray(0, n)); return; }
+    if (src instanceof Uint16Array) {
+      const wide = bf16ToF32Into(src.subarray(0, n), dst instanceof Float32Array ? dst.subarray(0, n) : new Float32Array(n));
+      if (!(dst instanceof Float32Array)) cast(wide, dst, n);
+      return;
+    }
+    const f = src instanceof Float32Array ? src.subarray(0, n) : Float32Array.from(src.subarray(0, n));
+    f32ToBf16Into(f, dst as Uint16Array);
+    return;
+  }
   if (dst instanceof Uint8Array && !(src instanceof Uint8Array)) {
     for (let i = 0; i < n; i++) dst[i] = src[i] !== 0 ? 1 : 0;
   } else if (dst instanceof Int32Array && src instanceof Float32Array) {

@@ -35,6 +35,13 @@ export interface NativeBinding {
     batch: number, strideA: number, strideB: number, strideC: number,
   ): void;
 
+  /** one matrix, B a Uint16Array of bfloat16 bit patterns widened inside the B packing (native/core/gemm_bf16.cc); K ≥ 1 */
+  gemmBf16(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, lda: number, B: Uint16Array, ldb: number, beta: number,
+    C: Float32Array, ldc: number, epilogue: number, bias: Float32Array | null,
+  ): void;
+
   unary(op: number, x: Float32Array, out: Float32Array, n: number, alpha: number): void;
   unaryBackward(
     op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number, alpha: number,
@@ -151,7 +158,7 @@ export interface NativeBinding {
  * declared above but not listed here.
  */
 export const BINDING_FUNCTIONS = [
-  'nativeInfo', 'mallocTuned', 'setNumThreads', 'getNumThreads', 'fmaPeak', 'gemm', 'unary', 'unaryBackward',
+  'nativeInfo', 'mallocTuned', 'setNumThreads', 'getNumThreads', 'fmaPeak', 'gemm', 'gemmBf16', 'unary', 'unaryBackward',
   'binary', 'reduce', 'copy', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'gatherRows', 'scatterAddRows',
   'adamStep', 'sgdStep', 'rmspropStep', 'conv2d', 'conv2dBackward', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d',
   'avgPool2dBackward', 'batchNormStats', 'batchNormForward', 'batchNormBackward',

@@ -97,6 +97,11 @@ export function createNativeBackend(b: NativeBinding, opts: NativeBackendOptions
         b.gemm(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias, batch, sA, sB, sC);
       }
     },
+    gemmBf16(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue: EpilogueCode, bias) {
+      // tiny products stay on the js reference when small-op routing is on (as gemm); the rest widen in the packing
+      if (route && 2 * M * N * K < 4096) js!.gemmBf16(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias);
+      else b.gemmBf16(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epilogue, bias);
+    },
     unary(op: UnaryOpCode, x, out, n, alpha) {
       if (route && smallUnary(op, x, out, n, alpha)) js!.unary(op, x, out, n, alpha);
       else b.unary(op, x, out, n, alpha);

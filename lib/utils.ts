@@ -1,0 +1,2 @@
+/** `ng.utils`: torch.utils counterparts (gradient checkpointing). */
+export { checkpoint } from './checkpoint.js';
