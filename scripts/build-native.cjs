@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { nodeDir } = require('./node-dir.cjs');
 
 const strict = process.argv.includes('--strict');
 const root = path.join(__dirname, '..');
@@ -21,14 +22,6 @@ function giveUp(why) {
 }
 
 if (process.env.NODEGRAD_SKIP_NATIVE === '1') giveUp('NODEGRAD_SKIP_NATIVE=1');
-
-function nodeDir() {
-  const candidates = [path.dirname(path.dirname(process.execPath)), process.env.npm_config_nodedir];
-  for (const dir of candidates) {
-    if (dir && fs.existsSync(path.join(dir, 'include', 'node', 'node_api.h'))) return dir;
-  }
-  return null;
-}
 
 const dir = nodeDir();
 if (!dir) giveUp(`no Node headers next to ${process.execPath} (include/node/node_api.h)`);

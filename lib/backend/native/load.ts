@@ -1,6 +1,12 @@
 /**
- * Finds and loads the native addon the way sharp does: try each built location, collect every
- * error, and report them all when none loads (the registry then falls back to `js`).
+ * Finds and loads the native addon the way sharp does: try each location in order, collect every
+ * error, and report them all when none loads (the registry then falls back to `js`). The order:
+ * NODEGRAD_ADDON_PATH alone when it is set; otherwise a local source build (build/Release, then
+ * build/Debug), then the prebuilt binaries shipped in the package, prebuildify's layout:
+ * `prebuilds/<platform>-<arch>[+<arch>...]/<name>[.<tag>...].node`, tags napi, abi<N>, uv<N>,
+ * armv<N>, glibc|musl (prebuild/node-gyp-build's rules: a single-arch folder before a multi-arch one,
+ * the most specific matching file first). scripts/build-native.cjs (npm install) calls
+ * loadPrebuild() to decide whether it needs to compile at all.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +19,150 @@ export interface LoadResult {
   path: string | null;
   /** one line per location tried, when none loaded */
   errors: string[];
+}
+
+/** What a prebuild must match: this process unless a test says otherwise. */
+export interface PrebuildTarget {
+  platform: string;
+  arch: string;
+  /** 'glibc' | 'musl' on Linux, null elsewhere */
+  libc: string | null;
+  /** ARM architecture version ('8' on arm64), '' elsewhere */
+  armv: string;
+  /** process.versions.modules (a non-N-API build carries it as an abi<N> tag) */
+  abi: string;
+  /** libuv's major version */
+  uv: string;
+}
+
+/**
+ * glibc or musl, on Linux: the LIBC environment variable (as node-gyp-build reads it), else whether
+ * Node's diagnostic report names a glibc runtime (a musl Node reports none), as better-sqlite3 does.
+ */
+export function detectLibc(): string | null {
+  if (process.platform !== 'linux') return null;
+  const forced = process.env.LIBC;
+  if (forced === 'glibc' || forced === 'musl') return forced;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+export function currentTarget(): PrebuildTarget {
+  const vars = (process.config?.variables ?? {}) as { arm_version?: string };
+  return {
+    platform: process.platform,
+    arch: process.arch,
+    libc: detectLibc(),
+    armv: process.env.ARM_VERSION ?? (process.arch === 'arm64' ? '8' : process.arch === 'arm' ? String(vars.arm_version ?? '') : ''),
+    abi: process.versions.modules,
+    uv: (process.versions.uv ?? '').split('.')[0] ?? '',
+  };
+}
+
+interface Tags {
+  file: string;
+  napi: boolean;
+  runtime?: string;
+  abi?: string;
+  uv?: string;
+  armv?: string;
+  libc?: string;
+  specificity: number;
+}
+
+function parseTags(file: string): Tags | null {
+  const parts = file.split('.');
+  if (parts.pop() !== 'node') return null;
+  const tags: Tags = { file, napi: false, specificity: 0 };
+  for (const tag of parts) {
+    if (tag === 'node' || tag === 'electron' || tag === 'node-webkit') tags.runtime = tag;
+    else if (tag === 'napi') tags.napi = true;
+    else if (tag.startsWith('abi')) tags.abi = tag.slice(3);
+    else if (tag.startsWith('uv')) tags.uv = tag.slice(2);
+    else if (tag.startsWith('armv')) tags.armv = tag.slice(4);
+    else if (tag === 'glibc' || tag === 'musl') tags.libc = tag;
+    else continue; // the package name, or a tag this loader does not know
+    tags.specificity++;
+  }
+  return tags;
+}
+
+/** Why a prebuild file's tags do not fit the target, or null when they do. */
+function tagMismatch(t: Tags, target: PrebuildTarget): string | null {
+  if (t.runtime && t.runtime !== 'node') return `built for ${t.runtime}`;
+  if (t.abi && t.abi !== target.abi && !t.napi) return `built for Node ABI ${t.abi}, this is ${target.abi}`;
+  if (t.uv && t.uv !== target.uv) return `built for libuv ${t.uv}, this is ${target.uv}`;
+  if (t.armv && t.armv !== target.armv) return `built for armv${t.armv}, this is armv${target.armv || '?'}`;
+  if (t.libc && t.libc !== target.libc) return `built for ${t.libc}, this is ${target.libc ?? process.platform}`;
+  return null;
+}
+
+function readdir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The prebuilt binaries to try for a target, best first, and a note for each file or folder that
+ * was passed over (or why there is nothing to try), for the warning when none loads.
+ */
+export function prebuildCandidates(root: string, target: PrebuildTarget = currentTarget()): { files: string[]; notes: string[] } {
+  const base = path.join(root, 'prebuilds');
+  const folders = readdir(base)
+    .map((name) => {
+      const dash = name.indexOf('-');
+      return dash > 0 ? { name, platform: name.slice(0, dash), arches: name.slice(dash + 1).split('+') } : null;
+    })
+    .filter((f): f is { name: string; platform: string; arches: string[] } =>
+      f !== null && f.platform === target.platform && f.arches.includes(target.arch) && fs.statSync(path.join(base, f.name)).isDirectory())
+    .sort((a, b) => a.arches.length - b.arches.length);
+  const wanted = `${target.platform}-${target.arch}${target.libc ? ` (${target.libc})` : ''}`;
+  if (folders.length === 0) {
+    const have = readdir(base).filter((n) => n.includes('-'));
+    return { files: [], notes: [`${base}${path.sep}${target.platform}-${target.arch}: no prebuild for ${wanted}${have.length ? ` (the package has ${have.join(', ')})` : ''}`] };
+  }
+  const files: string[] = [];
+  const notes: string[] = [];
+  for (const folder of folders) {
+    const dir = path.join(base, folder.name);
+    const tagged = readdir(dir).map(parseTags).filter((t): t is Tags => t !== null);
+    const fit: Tags[] = [];
+    for (const t of tagged) {
+      const why = tagMismatch(t, target);
+      if (why) notes.push(`${path.join(dir, t.file)}: skipped (${why})`);
+      else fit.push(t);
+    }
+    fit.sort((a, b) => (a.abi ? 0 : 1) - (b.abi ? 0 : 1) || b.specificity - a.specificity || (a.file < b.file ? -1 : 1));
+    files.push(...fit.map((t) => path.join(dir, t.file)));
+    if (tagged.length === 0) notes.push(`${dir}: no .node file`);
+  }
+  return { files, notes };
+}
+
+const ELF_MACHINES: Record<number, string> = { 3: 'ia32', 8: 'mips', 20: 'ppc', 21: 'ppc64', 22: 's390x', 40: 'arm', 62: 'x64', 183: 'arm64', 243: 'riscv64', 258: 'loong64' };
+
+/**
+ * On Linux, why a file's ELF header says it cannot load into this process (not ELF, or built for
+ * another machine), or null. dlopen's own message for a foreign machine is unhelpful.
+ */
+export function elfMismatch(file: string, arch: string = process.arch): string | null {
+  if (process.platform !== 'linux') return null;
+  const head = Buffer.alloc(20);
+  let n = 0;
+  const fd = fs.openSync(file, 'r');
+  try {
+    n = fs.readSync(fd, head, 0, 20, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (n < 20 || head.readUInt32BE(0) !== 0x7f454c46) return 'not an ELF shared object (corrupt, truncated, or not a Linux build)';
+  const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
+  const name = ELF_MACHINES[machine] ?? `ELF machine ${machine}`;
+  if (name !== arch) return `built for ${name}, this process is ${arch}`;
+  return null;
 }
 
 /** The package root: the nearest folder above this file whose package.json is nodegrad's. */
@@ -33,14 +183,14 @@ export function packageRoot(): string {
   }
 }
 
-function candidates(): string[] {
+/** The files to try in order, and notes on steps that had none to offer. */
+function candidates(): { files: string[]; notes: string[] } {
   const forced = process.env.NODEGRAD_ADDON_PATH;
-  if (forced) return [path.resolve(forced)];
+  if (forced) return { files: [path.resolve(forced)], notes: [] };
   const root = packageRoot();
-  return [
-    path.join(root, 'build', 'Release', 'nodegrad.node'),
-    path.join(root, 'build', 'Debug', 'nodegrad.node'),
-  ];
+  const local = [path.join(root, 'build', 'Release', 'nodegrad.node'), path.join(root, 'build', 'Debug', 'nodegrad.node')];
+  const pre = prebuildCandidates(root);
+  return { files: [...local, ...pre.files], notes: pre.notes };
 }
 
 /**
@@ -60,30 +210,41 @@ export function opTableMismatch(info: NativeInfoRaw): string | null {
   return null;
 }
 
-export function loadNative(): LoadResult {
-  const errors: string[] = [];
-  for (const file of candidates()) {
-    if (!fs.existsSync(file)) {
-      errors.push(`${file}: not found`);
-      continue;
-    }
-    try {
-      const mod = { exports: {} as Record<string, unknown> };
-      process.dlopen(mod, file);
-      const missing = BINDING_FUNCTIONS.filter((k) => typeof mod.exports[k] !== 'function');
-      if (missing.length > 0) {
-        errors.push(`${file}: loaded, but lacks ${missing.join(', ')} (stale build? run npm run build:native)`);
-        continue;
-      }
-      const mismatch = opTableMismatch((mod.exports as unknown as NativeBinding).nativeInfo());
-      if (mismatch !== null) {
-        errors.push(`${file}: loaded, but ${mismatch} (stale build? run npm run build:native)`);
-        continue;
-      }
-      return { binding: mod.exports as unknown as NativeBinding, path: file, errors };
-    } catch (e) {
-      errors.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
-    }
+/** Loads one file: the binding, or why it is unusable. */
+function tryLoad(file: string): NativeBinding | string {
+  if (!fs.existsSync(file)) return 'not found';
+  try {
+    const elf = elfMismatch(file);
+    if (elf) return elf;
+    const mod = { exports: {} as Record<string, unknown> };
+    process.dlopen(mod, file);
+    const missing = BINDING_FUNCTIONS.filter((k) => typeof mod.exports[k] !== 'function');
+    if (missing.length > 0) return `loaded, but lacks ${missing.join(', ')} (stale build? run npm run build:native)`;
+    const mismatch = opTableMismatch((mod.exports as unknown as NativeBinding).nativeInfo());
+    if (mismatch !== null) return `loaded, but ${mismatch} (stale build? run npm run build:native)`;
+    return mod.exports as unknown as NativeBinding;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0]!;
   }
-  return { binding: null, path: null, errors };
+}
+
+function loadFirst(files: string[], notes: string[]): LoadResult {
+  const errors: string[] = [];
+  for (const file of files) {
+    const r = tryLoad(file);
+    if (typeof r !== 'string') return { binding: r, path: file, errors };
+    errors.push(`${file}: ${r}`);
+  }
+  return { binding: null, path: null, errors: [...errors, ...notes] };
+}
+
+export function loadNative(): LoadResult {
+  const c = candidates();
+  return loadFirst(c.files, c.notes);
+}
+
+/** The prebuild step alone (npm install: is there a prebuilt binary that works here?). */
+export function loadPrebuild(root: string = packageRoot()): LoadResult {
+  const pre = prebuildCandidates(root);
+  return loadFirst(pre.files, pre.notes);
 }
