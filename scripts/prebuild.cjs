@@ -86,7 +86,8 @@ function isPreHookOfBuild() {
     let argv;
     let stat;
     try {
-      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      // npm sets its process title to its command line ("npm run build"), so split on spaces too
+      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0\s]+/).filter(Boolean);
       stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     } catch {
       return false;
