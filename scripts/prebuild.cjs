@@ -14,6 +14,8 @@
 //   --ensure  build only what is missing or stale against prebuilds/manifest.json (npm pack's prepack);
 //             a target whose compiler is missing is left out with a warning instead of failing
 //   --verify  build each target a second time in a scratch folder and fail unless the bytes match
+//   --check   build nothing: print {"x64": {"state": "fresh"|"stale"|"missing"|"unchecked", ...}, ...} as
+//             JSON (the tests of the packed package run only on fresh prebuilds)
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -61,15 +63,16 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const opts = { arch: 'all', ensure: false, verify: false, jobs: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) };
+  const opts = { arch: 'all', ensure: false, verify: false, check: false, jobs: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--ensure') opts.ensure = true;
     else if (a === '--verify') opts.verify = true;
+    else if (a === '--check') opts.check = true;
     else if (a === '--verbose') continue;
     else if (a === '--arch') opts.arch = argv[++i];
     else if (a === '--jobs') opts.jobs = Number(argv[++i]);
-    else fail(`unknown argument '${a}' (use --arch x64|arm64|all, --ensure, --verify, --jobs N)`);
+    else fail(`unknown argument '${a}' (use --arch x64|arm64|all, --ensure, --verify, --check, --jobs N, --verbose)`);
   }
   if (opts.arch !== 'all' && !TARGETS[opts.arch]) fail(`--arch must be x64, arm64 or all, got '${opts.arch}'`);
   if (!Number.isInteger(opts.jobs) || opts.jobs < 1) fail('--jobs must be a positive integer');
@@ -329,6 +332,21 @@ function writeManifest(m) {
   fs.renameSync(tmp, manifestPath);
 }
 
+/** Whether a target's binary is there and was built from exactly today's inputs. */
+function freshness(arch, manifest, nodeHeaders) {
+  const t = TARGETS[arch];
+  const rel = `${t.folder}/${FILE_NAME}`;
+  const file = path.join(prebuildsDir, rel);
+  if (!fs.existsSync(file)) return { state: 'missing', file, why: `${rel} is not built (npm run prebuild)` };
+  const compiler = toolVersion(t.cxx);
+  if (!compiler) return { state: 'unchecked', file, why: `'${t.cxx}' not found, so ${rel} cannot be checked against the sources (apt-get install ${t.apt})` };
+  const entry = manifest.files[rel];
+  const inputs = inputsHash(arch, gypUnits(arch), compiler, nodeHeaders);
+  if (!entry || entry.inputs !== inputs) return { state: 'stale', file, why: `${rel} was built from other sources or flags (npm run prebuild)` };
+  if (sha256(fs.readFileSync(file)) !== entry.sha256) return { state: 'stale', file, why: `${rel} differs from the sha256 in prebuilds/manifest.json` };
+  return { state: 'fresh', file, sha256: entry.sha256 };
+}
+
 async function main() {
   if (isPreHookOfBuild()) return; // `npm run build` runs "prebuild" first: not a request for binaries
   const opts = parseArgs(process.argv.slice(2));
@@ -340,6 +358,12 @@ async function main() {
   manifest.floor = FLOOR;
   manifest.files ??= {};
   const arches = opts.arch === 'all' ? Object.keys(TARGETS) : [opts.arch];
+  if (opts.check) {
+    const report = {};
+    for (const arch of arches) report[arch] = freshness(arch, manifest, nodeHeaders);
+    console.log(JSON.stringify(report));
+    return;
+  }
   let built = 0;
   for (const arch of arches) {
     const t = TARGETS[arch];
@@ -356,9 +380,8 @@ async function main() {
     }
     const units = gypUnits(arch);
     const inputs = inputsHash(arch, units, compiler, nodeHeaders);
-    const entry = manifest.files[rel];
-    if (opts.ensure && entry && entry.inputs === inputs && fs.existsSync(outFile) && sha256(fs.readFileSync(outFile)) === entry.sha256) {
-      console.log(`prebuild: ${rel} is up to date (${entry.sha256.slice(0, 12)})`);
+    if (opts.ensure && freshness(arch, manifest, nodeHeaders).state === 'fresh') {
+      console.log(`prebuild: ${rel} is up to date (${manifest.files[rel].sha256.slice(0, 12)})`);
       continue;
     }
     const started = Date.now();

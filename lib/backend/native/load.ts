@@ -36,13 +36,28 @@ export interface PrebuildTarget {
 }
 
 /**
- * glibc or musl, on Linux: the LIBC environment variable (as node-gyp-build reads it), else whether
- * Node's diagnostic report names a glibc runtime (a musl Node reports none), as better-sqlite3 does.
+ * glibc or musl, on Linux: the LIBC environment variable (as node-gyp-build reads it), else the
+ * dynamic loader named in the node executable's program interpreter (its first page), else whether
+ * Node's diagnostic report names a glibc runtime (a musl Node reports none; this costs ~50-100 ms).
  */
 export function detectLibc(): string | null {
   if (process.platform !== 'linux') return null;
   const forced = process.env.LIBC;
   if (forced === 'glibc' || forced === 'musl') return forced;
+  try {
+    const head = Buffer.alloc(4096);
+    const fd = fs.openSync(process.execPath, 'r');
+    try {
+      fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const text = head.toString('latin1');
+    if (text.includes('/ld-musl-')) return 'musl';
+    if (text.includes('/ld-linux')) return 'glibc';
+  } catch {
+    // unreadable executable: ask the report
+  }
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
   return header?.glibcVersionRuntime ? 'glibc' : 'musl';
 }
@@ -183,15 +198,6 @@ export function packageRoot(): string {
   }
 }
 
-/** The files to try in order, and notes on steps that had none to offer. */
-function candidates(): { files: string[]; notes: string[] } {
-  const forced = process.env.NODEGRAD_ADDON_PATH;
-  if (forced) return { files: [path.resolve(forced)], notes: [] };
-  const root = packageRoot();
-  const local = [path.join(root, 'build', 'Release', 'nodegrad.node'), path.join(root, 'build', 'Debug', 'nodegrad.node')];
-  const pre = prebuildCandidates(root);
-  return { files: [...local, ...pre.files], notes: pre.notes };
-}
 
 /**
  * Why this addon's op tables differ from the TypeScript ones (both generated from spec/ops.json),
@@ -239,8 +245,14 @@ function loadFirst(files: string[], notes: string[]): LoadResult {
 }
 
 export function loadNative(): LoadResult {
-  const c = candidates();
-  return loadFirst(c.files, c.notes);
+  const forced = process.env.NODEGRAD_ADDON_PATH;
+  if (forced) return loadFirst([path.resolve(forced)], []);
+  const root = packageRoot();
+  const local = loadFirst([path.join(root, 'build', 'Release', 'nodegrad.node'), path.join(root, 'build', 'Debug', 'nodegrad.node')], []);
+  if (local.binding) return local;
+  // only now look at prebuilds (detecting the libc has a cost)
+  const pre = loadPrebuild(root);
+  return { ...pre, errors: [...local.errors, ...pre.errors] };
 }
 
 /** The prebuild step alone (npm install: is there a prebuilt binary that works here?). */
