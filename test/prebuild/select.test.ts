@@ -83,6 +83,16 @@ describe.runIf(process.platform === 'linux')('elfMismatch (read before dlopen)',
     expect(elfMismatch(elf(9999), 'x64')).toBe('built for ELF machine 9999, this process is x64');
   });
 
+  it('rejects a file shorter than its headers say (dlopen would die of SIGBUS)', () => {
+    const f = elf(62);
+    const b = fs.readFileSync(f);
+    b.writeBigUInt64LE(4096n, 40); // section headers at 4096
+    b.writeUInt16LE(64, 58);
+    b.writeUInt16LE(10, 60);
+    fs.writeFileSync(f, b);
+    expect(elfMismatch(f, 'x64')).toBe('truncated: 64 bytes, its headers reach byte 4736');
+  });
+
   it('rejects a file that is not ELF or is too short', () => {
     const junk = path.join(dir, 'junk.node');
     fs.writeFileSync(junk, 'MZ this is not a shared object');

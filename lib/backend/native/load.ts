@@ -8,6 +8,7 @@
  * the most specific matching file first). scripts/build-native.cjs (npm install) calls
  * loadPrebuild() to decide whether it needs to compile at all.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BINDING_FUNCTIONS, type NativeBinding, type NativeInfoRaw } from './binding.js';
@@ -160,24 +161,64 @@ export function prebuildCandidates(root: string, target: PrebuildTarget = curren
 const ELF_MACHINES: Record<number, string> = { 3: 'ia32', 8: 'mips', 20: 'ppc', 21: 'ppc64', 22: 's390x', 40: 'arm', 62: 'x64', 183: 'arm64', 243: 'riscv64', 258: 'loong64' };
 
 /**
- * On Linux, why a file's ELF header says it cannot load into this process (not ELF, or built for
- * another machine), or null. dlopen's own message for a foreign machine is unhelpful.
+ * On Linux, why a file's ELF headers say it cannot load into this process, or null: not ELF, built
+ * for another machine, or truncated (shorter than its program or section headers or a loadable
+ * segment claim: dlopen would map past the end and die of SIGBUS instead of throwing).
  */
 export function elfMismatch(file: string, arch: string = process.arch): string | null {
   if (process.platform !== 'linux') return null;
-  const head = Buffer.alloc(20);
-  let n = 0;
+  const size = fs.statSync(file).size;
   const fd = fs.openSync(file, 'r');
   try {
-    n = fs.readSync(fd, head, 0, 20, 0);
+    const head = Buffer.alloc(64);
+    const n = fs.readSync(fd, head, 0, 64, 0);
+    if (n < 52 || head.readUInt32BE(0) !== 0x7f454c46 || (head[4] !== 1 && head[4] !== 2) || (head[5] !== 1 && head[5] !== 2)) {
+      return 'not an ELF shared object (corrupt, truncated, or not a Linux build)';
+    }
+    const is64 = head[4] === 2;
+    const le = head[5] === 1;
+    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+    const word = (b: Buffer, o: number) => (is64 ? Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o)) : u32(b, o));
+    const machine = u16(head, 18);
+    const name = ELF_MACHINES[machine] ?? `ELF machine ${machine}`;
+    if (name !== arch) return `built for ${name}, this process is ${arch}`;
+    if (is64 && n < 64) return 'truncated (the ELF header is incomplete)';
+    const [phoff, shoff] = is64 ? [word(head, 32), word(head, 40)] : [word(head, 28), word(head, 32)];
+    const [phentsize, phnum, shentsize, shnum] = is64 ? [u16(head, 54), u16(head, 56), u16(head, 58), u16(head, 60)] : [u16(head, 42), u16(head, 44), u16(head, 46), u16(head, 48)];
+    const need = Math.max(phoff + phentsize * phnum, shoff + shentsize * shnum);
+    if (need > size) return `truncated: ${size} bytes, its headers reach byte ${need}`;
+    const ph = Buffer.alloc(phentsize * phnum);
+    fs.readSync(fd, ph, 0, ph.length, phoff);
+    for (let i = 0; i < phnum; i++) {
+      const o = i * phentsize;
+      if (u32(ph, o) !== 1) continue; // PT_LOAD
+      const end = is64 ? word(ph, o + 8) + word(ph, o + 32) : word(ph, o + 4) + word(ph, o + 16);
+      if (end > size) return `truncated: ${size} bytes, a loadable segment ends at byte ${end}`;
+    }
+    return null;
   } finally {
     fs.closeSync(fd);
   }
-  if (n < 20 || head.readUInt32BE(0) !== 0x7f454c46) return 'not an ELF shared object (corrupt, truncated, or not a Linux build)';
-  const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
-  const name = ELF_MACHINES[machine] ?? `ELF machine ${machine}`;
-  if (name !== arch) return `built for ${name}, this process is ${arch}`;
-  return null;
+}
+
+/**
+ * Why a prebuild's bytes differ from the sha256 that prebuilds/manifest.json (written by
+ * scripts/prebuild.cjs) records for it, or null (also when the manifest has no entry for it).
+ */
+export function manifestMismatch(file: string): string | null {
+  const dir = path.dirname(path.dirname(file));
+  let manifest: { files?: Record<string, { sha256?: string }> };
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as typeof manifest;
+  } catch {
+    return null;
+  }
+  const key = path.relative(dir, file).split(path.sep).join('/');
+  const want = manifest.files?.[key]?.sha256;
+  if (!want) return null;
+  const got = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return got === want ? null : `its sha256 ${got.slice(0, 12)}… is not the ${want.slice(0, 12)}… of prebuilds/manifest.json (corrupt or modified)`;
 }
 
 /** The package root: the nearest folder above this file whose package.json is nodegrad's. */
@@ -217,11 +258,13 @@ export function opTableMismatch(info: NativeInfoRaw): string | null {
 }
 
 /** Loads one file: the binding, or why it is unusable. */
-function tryLoad(file: string): NativeBinding | string {
+function tryLoad(file: string, prebuilt: boolean): NativeBinding | string {
   if (!fs.existsSync(file)) return 'not found';
   try {
     const elf = elfMismatch(file);
     if (elf) return elf;
+    const sum = prebuilt ? manifestMismatch(file) : null;
+    if (sum) return sum;
     const mod = { exports: {} as Record<string, unknown> };
     process.dlopen(mod, file);
     const missing = BINDING_FUNCTIONS.filter((k) => typeof mod.exports[k] !== 'function');
@@ -234,10 +277,10 @@ function tryLoad(file: string): NativeBinding | string {
   }
 }
 
-function loadFirst(files: string[], notes: string[]): LoadResult {
+function loadFirst(files: string[], notes: string[], prebuilt = false): LoadResult {
   const errors: string[] = [];
   for (const file of files) {
-    const r = tryLoad(file);
+    const r = tryLoad(file, prebuilt);
     if (typeof r !== 'string') return { binding: r, path: file, errors };
     errors.push(`${file}: ${r}`);
   }
@@ -258,5 +301,5 @@ export function loadNative(): LoadResult {
 /** The prebuild step alone (npm install: is there a prebuilt binary that works here?). */
 export function loadPrebuild(root: string = packageRoot()): LoadResult {
   const pre = prebuildCandidates(root);
-  return loadFirst(pre.files, pre.notes);
+  return loadFirst(pre.files, pre.notes, true);
 }
