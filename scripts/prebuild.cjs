@@ -412,4 +412,7 @@ async function main() {
   if (opts.ensure && built === 0 && !fs.existsSync(manifestPath)) writeManifest(manifest);
 }
 
-main().catch((e) => fail(e.message));
+if (require.main === module) main().catch((e) => fail(e.message));
+
+// for test/prebuild/audit.test.ts
+module.exports = { audit, FLOOR, gypUnits };
