@@ -1,4 +1,10 @@
 /** Every native kernel of the 'nodegrad' tfjs backend (the cpu backend's serve the rest). */
 import type { tf } from '../core.js';
+import { elementwiseKernels } from './elementwise.js';
+import { matmulKernels } from './matmul.js';
+import { softmaxReduceKernels } from './softmax-reduce.js';
 
-export const NATIVE_KERNELS: Omit<tf.KernelConfig, 'backendName'>[] = [];
+export const NATIVE_KERNELS = [...matmulKernels, ...elementwiseKernels, ...softmaxReduceKernels] as unknown as Omit<
+  tf.KernelConfig,
+  'backendName'
+>[];
