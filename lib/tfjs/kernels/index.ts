@@ -3,8 +3,9 @@ import type { tf } from '../core.js';
 import { elementwiseKernels } from './elementwise.js';
 import { matmulKernels } from './matmul.js';
 import { softmaxReduceKernels } from './softmax-reduce.js';
+import { convKernels } from './conv.js';
 
-export const NATIVE_KERNELS = [...matmulKernels, ...elementwiseKernels, ...softmaxReduceKernels] as unknown as Omit<
+export const NATIVE_KERNELS = [...matmulKernels, ...elementwiseKernels, ...softmaxReduceKernels, ...convKernels] as unknown as Omit<
   tf.KernelConfig,
   'backendName'
 >[];
