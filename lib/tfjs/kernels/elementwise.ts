@@ -90,3 +90,23 @@ export const elementwiseKernels = [
   unaryKernel(tf.Ceil, UnaryOp.ceil),
   unaryKernel(tf.Round, UnaryOp.round),
 ];
+
+/**
+ * Step (x > 0 ? 1 : alpha, NaN stays NaN): the gradient of every relu. nodegrad has no native step,
+ * and the cpu kernel's generic unary loop was the costliest kernel of a CNN epoch, so float32 runs
+ * this plain typed-array loop.
+ */
+let cpuStep: ReturnType<typeof cpuKernel> | null = null;
+function step(args: KernelArgs): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const xv = args.backend.f32(x);
+  if (xv === null) return (cpuStep ??= cpuKernel(tf.Step))(args) as tf.TensorInfo;
+  const alpha = (args.attrs as unknown as tf.StepAttrs).alpha ?? 0;
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i++) {
+    const v = xv[i];
+    out[i] = v > 0 ? 1 : v !== v ? NaN : alpha;
+  }
+  return args.backend.out(x.shape.slice(), out);
+}
+elementwiseKernels.push({ kernelName: tf.Step, kernelFunc: step } as unknown as (typeof elementwiseKernels)[number]);
