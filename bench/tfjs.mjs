@@ -42,7 +42,8 @@ async function child() {
     ? tf.sequential({ layers: [
       tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu', kernelInitializer: init(1) }),
       tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(2) }),
-      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(3) }),
+      // with the fused loss the model outputs logits (the loss applies the softmax)
+      tf.layers.dense({ units: 10, activation: o.fused ? 'linear' : 'softmax', kernelInitializer: init(3) }),
     ] })
     : tf.sequential({ layers: [
       tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(4) }),
@@ -91,10 +92,6 @@ async function child() {
       loss = ngtf.softmaxCrossEntropy;
     }
     net.compile({ optimizer, loss: o.fused && model === 'mlp' ? loss : 'categoricalCrossentropy' });
-    if (o.fused && model === 'mlp') {
-      // the fused loss takes logits: the last layer without its softmax
-      net.layers[net.layers.length - 1].activation = tf.layers.activation({ activation: 'linear' }).activation;
-    }
     const times = [];
     const losses = [];
     try {
