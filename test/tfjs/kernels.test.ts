@@ -161,3 +161,26 @@ describe('nodegrad/tfjs kernels match the cpu backend', () => {
     }
   });
 });
+
+describe('buffer reuse never hands out memory someone can still see', () => {
+  it('keeps dataSync() results and slice views of disposed tensors intact', () => {
+    tf.setBackend('nodegrad');
+    const av = seeded(4096, 77), bv = seeded(4096, 78);
+    const a = tf.tensor(av, [64, 64]);
+    const b = tf.tensor(bv, [64, 64]);
+    const s = tf.add(a, b); // a native output (pooled buffer)
+    const seen = s.dataSync(); // escapes to the application
+    const copy = Array.from(seen);
+    const t = tf.mul(a, b);
+    const view = tf.slice(t, [0, 0], [16, 64]); // cpu kernel: a subarray view of t's buffer
+    // expected without reading t or view (a read would exempt the buffer from reuse)
+    const viewCopy = Array.from(av.subarray(0, 1024), (x, i) => Math.fround(x * bv[i]));
+    s.dispose();
+    t.dispose();
+    // churn: many same-length outputs that would take any released buffer
+    for (let i = 0; i < 50; i++) tf.tidy(() => tf.sub(tf.add(a, b), tf.neg(b)));
+    expect(Array.from(seen)).toEqual(copy);
+    expect(Array.from(view.dataSync())).toEqual(viewCopy);
+    tf.dispose([a, b, view]);
+  });
+});

@@ -11,6 +11,7 @@ import { UnaryOp, BinaryOp, type Backend, type Conv2dGeometry } from '../../back
 import { tf } from '../core.js';
 import type { NodegradBackend } from '../backend.js';
 import { cpuKernel, nativeKernels, sizeOf, type KernelArgs } from './util.js';
+import { emptyF32, release, zerosF32 } from '../../util/alloc.js';
 
 type Info = tf.backend_util.Conv2DInfo;
 type Pad = { top: number; bottom: number; left: number; right: number };
@@ -28,8 +29,9 @@ function toNCHW(nb: Backend, x: Float32Array, info: Info, pad: Pad, fill: number
   const { batchSize: N, inChannels: C, inHeight: H, inWidth: W } = info;
   const Hp = H + pad.top + pad.bottom, Wp = W + pad.left + pad.right;
   if (info.dataFormat === 'channelsFirst' && Hp === H && Wp === W) return x;
-  const out = new Float32Array(N * C * Hp * Wp);
-  if (fill !== 0 && (Hp !== H || Wp !== W)) out.fill(fill);
+  const padded = Hp !== H || Wp !== W;
+  const out = padded ? zerosF32(N * C * Hp * Wp) : emptyF32(N * C * Hp * Wp);
+  if (fill !== 0 && padded) out.fill(fill);
   if (out.length > 0) {
     nb.copy([N, C, H, W], x, 0, layoutStrides(info, H, W, C), out, pad.top * Wp + pad.left, [C * Hp * Wp, Hp * Wp, Wp, 1], false);
   }
@@ -37,25 +39,32 @@ function toNCHW(nb: Backend, x: Float32Array, info: Info, pad: Pad, fill: number
 }
 
 /** An [N, C, H, W] NCHW buffer (a window of a padded plane when `pad` is set) in the tensor's layout. */
-function fromNCHW(nb: Backend, y: Float32Array, info: Info, N: number, C: number, H: number, W: number, pad?: Pad): Float32Array {
+function fromNCHW(backend: NodegradBackend, nb: Backend, y: Float32Array, info: Info, N: number, C: number, H: number, W: number, pad?: Pad): Float32Array {
   const Hp = H + (pad ? pad.top + pad.bottom : 0), Wp = W + (pad ? pad.left + pad.right : 0);
   if (info.dataFormat === 'channelsFirst' && Hp === H && Wp === W) return y;
-  const out = new Float32Array(N * C * H * W);
+  const out = backend.alloc(N * C * H * W);
   if (out.length > 0) {
     nb.copy([N, C, H, W], y, pad ? pad.top * Wp + pad.left : 0, [C * Hp * Wp, Hp * Wp, Wp, 1], out, 0, layoutStrides(info, H, W, C), false);
   }
   return out;
 }
 
+/** fromNCHW, giving the NCHW buffer back when the result is a re-laid-out copy. */
+function finish(backend: NodegradBackend, nb: Backend, y: Float32Array, info: Info, N: number, C: number, H: number, W: number, pad?: Pad): Float32Array {
+  const out = fromNCHW(backend, nb, y, info, N, C, H, W, pad);
+  if (out !== y) backend.releaseTemp(y);
+  return out;
+}
+
 /** Filter HWIO ([fH, fW, inC, outC], tfjs) → OIHW (nodegrad). */
 function filterToOIHW(nb: Backend, f: Float32Array, kH: number, kW: number, I: number, O: number): Float32Array {
-  const out = new Float32Array(f.length);
+  const out = emptyF32(f.length);
   if (out.length > 0) nb.copy([O, I, kH, kW], f, 0, [1, O, kW * I * O, I * O], out, 0, [I * kH * kW, kH * kW, kW, 1], false);
   return out;
 }
 
-function filterToHWIO(nb: Backend, f: Float32Array, kH: number, kW: number, I: number, O: number): Float32Array {
-  const out = new Float32Array(f.length);
+function filterToHWIO(backend: NodegradBackend, nb: Backend, f: Float32Array, kH: number, kW: number, I: number, O: number): Float32Array {
+  const out = backend.alloc(f.length);
   if (out.length > 0) nb.copy([O, I, kH, kW], f, 0, [I * kH * kW, kH * kW, kW, 1], out, 0, [1, O, kW * I * O, I * O], false);
   return out;
 }
@@ -113,9 +122,11 @@ function convForward(
   const { g, explicit } = geo;
   const xn = toNCHW(nb, xv, info, explicit ?? NO_PAD, 0);
   const w = filterToOIHW(nb, fv, info.filterHeight, info.filterWidth, info.inChannels, info.outChannels);
-  const y = new Float32Array(g.n * g.outC * g.outH * g.outW);
+  const y = backend.alloc(g.n * g.outC * g.outH * g.outW);
   nb.conv2d(y, xn, w, bias, g);
-  return { out: fromNCHW(nb, y, info, g.n, g.outC, g.outH, g.outW), shape: info.outShape.slice() };
+  if (xn !== xv) release(xn);
+  release(w);
+  return { out: finish(backend, nb, y, info, g.n, g.outC, g.outH, g.outW), shape: info.outShape.slice() };
 }
 
 function convInfoOf(xShape: number[], filterShape: number[], attrs: tf.Conv2DAttrs, dilations: number | [number, number]): Info {
@@ -188,9 +199,11 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const nb = nativeKernels()!;
   const w = filterToOIHW(nb, fv, info.filterHeight, info.filterWidth, info.inChannels, info.outChannels);
   const dout = toNCHW(nb, dyv, { ...info, inChannels: g.outC, inHeight: g.outH, inWidth: g.outW }, NO_PAD, 0);
-  const dxp = new Float32Array(g.n * g.c * g.h * g.w);
+  const dxp = backend.alloc(g.n * g.c * g.h * g.w, true);
   nb.conv2dBackward(dxp, null, null, dout, unused(dxp.length), w, g);
-  const dx = fromNCHW(nb, dxp, info, g.n, g.c, info.inHeight, info.inWidth, explicit ?? undefined);
+  if (dout !== dyv) release(dout);
+  release(w);
+  const dx = finish(backend, nb, dxp, info, g.n, g.c, info.inHeight, info.inWidth, explicit ?? undefined);
   return backend.out(attrs.inputShape.slice(), dx);
 }
 
@@ -209,9 +222,12 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const nb = nativeKernels()!;
   const xn = toNCHW(nb, xv, info, explicit ?? NO_PAD, 0);
   const dout = toNCHW(nb, dyv, { ...info, inChannels: g.outC, inHeight: g.outH, inWidth: g.outW }, NO_PAD, 0);
-  const dw = new Float32Array(g.outC * g.c * g.kH * g.kW);
+  const dw = zerosF32(g.outC * g.c * g.kH * g.kW);
   nb.conv2dBackward(null, dw, null, dout, xn, unused(dw.length), g);
-  const out = filterToHWIO(nb, dw, g.kH, g.kW, g.c, g.outC);
+  if (xn !== xv) release(xn);
+  if (dout !== dyv) release(dout);
+  const out = filterToHWIO(backend, nb, dw, g.kH, g.kW, g.c, g.outC);
+  release(dw);
   return backend.out(attrs.filterShape.slice(), out);
 }
 
@@ -238,9 +254,10 @@ function maxPoolNCHW(backend: NodegradBackend, x: tf.TensorInfo, info: Info) {
   const nb = nativeKernels()!;
   // explicit padding with -inf never wins a window, as tfjs skips padded taps
   const xn = toNCHW(nb, xv, info, explicit ?? NO_PAD, -Infinity);
-  const y = new Float32Array(g.n * g.c * g.outH * g.outW);
+  const y = backend.alloc(g.n * g.c * g.outH * g.outW);
   const idx = new Int32Array(y.length);
   nb.maxPool2d(y, idx, xn, g);
+  if (xn !== xv) release(xn);
   // tfjs's max pooling skips NaNs; nodegrad's propagates them: a NaN in the result → cpu kernel
   if (hasNaN(y)) return null;
   return { y, idx, g, explicit, nb };
@@ -252,7 +269,7 @@ function maxPool(args: KernelArgs): tf.TensorInfo {
   const info = poolInfo(x.shape, args.attrs as unknown as tf.MaxPoolAttrs);
   const r = maxPoolNCHW(args.backend, x, info);
   if (r === null) return (cpuMaxPool ??= cpuKernel(tf.MaxPool))(args) as tf.TensorInfo;
-  return args.backend.out(info.outShape.slice(), fromNCHW(r.nb, r.y, info, r.g.n, r.g.c, r.g.outH, r.g.outW));
+  return args.backend.out(info.outShape.slice(), finish(args.backend, r.nb, r.y, info, r.g.n, r.g.c, r.g.outH, r.g.outW));
 }
 
 let cpuMaxPoolGrad: ReturnType<typeof cpuKernel> | null = null;
@@ -264,9 +281,11 @@ function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   if (r === null || dyv === null) return (cpuMaxPoolGrad ??= cpuKernel(tf.MaxPoolGrad))(args) as tf.TensorInfo;
   const { g, nb } = r;
   const dout = toNCHW(nb, dyv, { ...info, inHeight: g.outH, inWidth: g.outW }, NO_PAD, 0);
-  const dxp = new Float32Array(g.n * g.c * g.h * g.w);
+  args.backend.releaseTemp(r.y);
+  const dxp = args.backend.alloc(g.n * g.c * g.h * g.w, true);
   nb.maxPool2dBackward(dxp, dout, r.idx, g);
-  return args.backend.out(input.shape.slice(), fromNCHW(nb, dxp, info, g.n, g.c, info.inHeight, info.inWidth, r.explicit ?? undefined));
+  if (dout !== dyv) release(dout);
+  return args.backend.out(input.shape.slice(), finish(args.backend, nb, dxp, info, g.n, g.c, info.inHeight, info.inWidth, r.explicit ?? undefined));
 }
 
 /** A 1×1 window that keeps the shape: the cpu kernels return the input itself (whatever the padding). */
@@ -290,9 +309,11 @@ function avgPool(args: KernelArgs): tf.TensorInfo {
   const g = xv === null ? null : avgGeometry(info);
   if (g === null || xv === null) return (cpuAvgPool ??= cpuKernel(tf.AvgPool))(args) as tf.TensorInfo;
   const nb = nativeKernels()!;
-  const y = new Float32Array(g.n * g.c * g.outH * g.outW);
-  nb.avgPool2d(y, toNCHW(nb, xv, info, NO_PAD, 0), g);
-  return args.backend.out(info.outShape.slice(), fromNCHW(nb, y, info, g.n, g.c, g.outH, g.outW));
+  const y = args.backend.alloc(g.n * g.c * g.outH * g.outW);
+  const xn = toNCHW(nb, xv, info, NO_PAD, 0);
+  nb.avgPool2d(y, xn, g);
+  if (xn !== xv) release(xn);
+  return args.backend.out(info.outShape.slice(), finish(args.backend, nb, y, info, g.n, g.c, g.outH, g.outW));
 }
 
 let cpuAvgPoolGrad: ReturnType<typeof cpuKernel> | null = null;
@@ -304,9 +325,10 @@ function avgPoolGrad(args: KernelArgs): tf.TensorInfo {
   if (g === null || dyv === null) return (cpuAvgPoolGrad ??= cpuKernel(tf.AvgPoolGrad))(args) as tf.TensorInfo;
   const nb = nativeKernels()!;
   const dout = toNCHW(nb, dyv, { ...info, inHeight: g.outH, inWidth: g.outW }, NO_PAD, 0);
-  const dx = new Float32Array(g.n * g.c * g.h * g.w);
+  const dx = args.backend.alloc(g.n * g.c * g.h * g.w, true);
   nb.avgPool2dBackward(dx, dout, g);
-  return args.backend.out(input.shape.slice(), fromNCHW(nb, dx, info, g.n, g.c, g.h, g.w));
+  if (dout !== dyv) release(dout);
+  return args.backend.out(input.shape.slice(), finish(args.backend, nb, dx, info, g.n, g.c, g.h, g.w));
 }
 
 export const convKernels = [

@@ -24,7 +24,7 @@ function binaryKernel(kernelName: string, op: BinaryOpCode, square = false) {
       }
       if (shape === null || av === null || bv === null) return (cpu ??= cpuKernel(kernelName))(args) as tf.TensorInfo;
       const n = sizeOf(shape);
-      const out = new Float32Array(n);
+      const out = backend.alloc(n);
       if (n > 0) {
         const nb = nativeKernels()!;
         nb.binary(op, av, broadcastStrides(a.shape, shape), bv, broadcastStrides(b.shape, shape), out, shape);
@@ -43,7 +43,7 @@ function unaryKernel(kernelName: string, op: UnaryOpCode, alpha: (attrs: tf.Name
       const { x } = args.inputs as { x: tf.TensorInfo };
       const xv = args.backend.f32(x);
       if (xv === null) return (cpu ??= cpuKernel(kernelName))(args) as tf.TensorInfo;
-      const out = new Float32Array(xv.length);
+      const out = args.backend.alloc(xv.length);
       if (xv.length > 0) nativeKernels()!.unary(op, xv, out, xv.length, alpha(args.attrs));
       return args.backend.out(x.shape.slice(), out);
     },
@@ -102,7 +102,7 @@ function step(args: KernelArgs): tf.TensorInfo {
   const xv = args.backend.f32(x);
   if (xv === null) return (cpuStep ??= cpuKernel(tf.Step))(args) as tf.TensorInfo;
   const alpha = (args.attrs as unknown as tf.StepAttrs).alpha ?? 0;
-  const out = new Float32Array(xv.length);
+  const out = args.backend.alloc(xv.length);
   for (let i = 0; i < xv.length; i++) {
     const v = xv[i];
     out[i] = v > 0 ? 1 : v !== v ? NaN : alpha;

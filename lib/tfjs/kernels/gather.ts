@@ -27,7 +27,7 @@ function gatherV2(args: KernelArgs): tf.TensorInfo {
   const nb = nativeKernels()!;
   if (iv.length > 0 && (n === 0 || nb.indexCheck(iv, iv.length, n) !== -1)) return fallback();
   const shape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
-  const out = new Float32Array(outer * iv.length * inner);
+  const out = backend.alloc(outer * iv.length * inner);
   if (out.length > 0) {
     if (outer === 1) nb.gatherRows(xv, iv, out, iv.length, inner);
     else nb.indexSelect(xv, iv, out, outer, n, inner);

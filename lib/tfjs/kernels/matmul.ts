@@ -37,7 +37,8 @@ function matmul(
     return null;
   }
   const batch = sizeOf(batchShape), aBatch = sizeOf(aBatchShape), bBatch = sizeOf(bBatchShape);
-  const out = new Float32Array(batch * M * N);
+  // overwritten by the GEMM (beta 0), except for K = 0 without an epilogue: zeros
+  const out = backend.alloc(batch * M * N, K === 0);
   const shape = [...batchShape, M, N];
   if (out.length === 0) return { out, shape, M, N };
   const lda = transA ? M : K, ldb = transB ? K : N;
@@ -132,8 +133,9 @@ function fusedMatMul(args: KernelArgs): tf.TensorInfo {
       return fallback();
     }
     if (outShape.length !== shape.length || outShape.some((d, i) => d !== shape[i])) return fallback();
-    const sum = new Float32Array(out.length);
+    const sum = backend.alloc(out.length);
     nb.binary(BinaryOp.add, out, contiguousStrides(shape), biasV!, broadcastStrides(bias.shape, shape), sum, shape);
+    backend.releaseTemp(out);
     out = sum;
   }
   const needsPass = epilogue === Epilogue.none || epilogue === Epilogue.bias;

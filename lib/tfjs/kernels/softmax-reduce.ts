@@ -17,7 +17,7 @@ function softmax(args: KernelArgs): tf.TensorInfo {
     return (cpuSoftmax ??= cpuKernel(tf.Softmax))(args) as tf.TensorInfo;
   }
   const n = logits.shape[r - 1];
-  const out = new Float32Array(v.length);
+  const out = args.backend.alloc(v.length);
   nativeKernels()!.softmax(v, out, v.length / n, n, 1, false);
   return args.backend.out(logits.shape.slice(), out);
 }
@@ -61,11 +61,15 @@ function reduceKernel(kernelName: string, op: ReduceOpCode, arg: boolean) {
       if (g === null || g.n === 0 || g.outer * g.inner === 0) return fallback();
       // tfjs's ArgMax/ArgMin skip NaNs; nodegrad's (PyTorch's) pick them: NaN input → cpu kernel
       if (arg && hasNaN(v)) return fallback();
-      const out = new Float32Array(g.outer * g.inner);
+      const out = args.backend.alloc(g.outer * g.inner);
       nativeKernels()!.reduce(op, v, out, g.outer, g.n, g.inner);
       let [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
       if (!arg && attrs.keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
-      if (arg) return args.backend.makeTensorInfo(outShape, 'int32', Int32Array.from(out));
+      if (arg) {
+        const idx = Int32Array.from(out);
+        args.backend.releaseTemp(out);
+        return args.backend.makeTensorInfo(outShape, 'int32', idx);
+      }
       return args.backend.out(outShape, out);
     },
   };
