@@ -177,11 +177,14 @@ function report(meta, rows) {
   for (const model of ['mlp', 'cnn']) {
     const ng = get(`fit ${model} nodegrad`);
     lines.push(`### fit ${model === 'mlp' ? 'MNIST MLP 784-256-128-10, batch 128' : 'small CNN (conv8-pool-conv16-pool-dense10), batch 64'}`, '');
-    lines.push('| backend | ms/epoch median [min–max] (rows per epoch) | ms/step | samples/s | nodegrad speed-up (samples/s) | losses per epoch |', '|---|---|---|---|---|---|');
+    lines.push('| backend | ms/epoch median [min–max] (rows per epoch) | ms/step | samples/s | speed (samples/s) | losses per epoch |', '|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.label.startsWith(`fit ${model} `))) {
       if (r.error) { lines.push(`| ${r.label.slice(5 + model.length)} | n/a: ${r.error} | | | | |`); continue; }
       const m = r.msPerEpoch;
-      const speed = ng && !ng.error ? (ng.samplesPerSec / r.samplesPerSec).toFixed(1) + '×' : '';
+      const name = r.label.slice(5 + model.length);
+      const speed = !ng || ng.error || r === ng ? '' : name.startsWith('nodegrad')
+        ? `${(r.samplesPerSec / ng.samplesPerSec).toFixed(1)}× plain nodegrad`
+        : `nodegrad ${(ng.samplesPerSec / r.samplesPerSec).toFixed(1)}× faster`;
       lines.push(`| ${r.label.slice(5 + model.length)} | ${m.median.toFixed(1)} [${m.min.toFixed(1)}–${m.max.toFixed(1)}] (${r.samples}) | ${r.msPerStep.toFixed(1)} | ${Math.round(r.samplesPerSec).toLocaleString('en-US')} | ${speed} | ${r.losses.map((l) => l.toFixed(4)).join(', ')} |`);
     }
     lines.push('');
