@@ -18,7 +18,7 @@ const peersDir = path.join(here, 'peers');
 // NODEGRAD_BENCH_RESULTS: another folder for the report (nodegrad bench from an installed package uses ./nodegrad-bench)
 const resultsDir = process.env.NODEGRAD_BENCH_RESULTS ? path.resolve(process.env.NODEGRAD_BENCH_RESULTS) : path.join(here, 'results');
 const cacheDir = path.join(resultsDir, '.cache');
-const ALL = ['gemm', 'ops', 'xor', 'mlp', 'adam', 'cnn', 'attention', 'gpt'];
+const ALL = ['gemm', 'ops', 'xor', 'mlp', 'adam', 'cnn', 'attention', 'gpt', 'tfjs'];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -192,6 +192,18 @@ if (only.has('gpt')) {
   }
 }
 
+// TensorFlow.js on nodegrad/tfjs vs the cpu and wasm backends (bench/tfjs.mjs writes
+// bench/results/tfjs.{md,json}; its table is printed here, not merged into report.md).
+let tfjsMd = null;
+if (only.has('tfjs')) {
+  if (!fs.existsSync(dist)) skipped.push({ label: 'tfjs', reason: 'dist/ not built (npm run build)' });
+  else {
+    const r = spawnSync(node, [path.join(here, 'tfjs.mjs'), ...q], { env: baseEnv, stdio: 'inherit', timeout: 3600_000, cwd: root });
+    if (r.status !== 0) skipped.push({ label: 'tfjs', reason: `bench/tfjs.mjs exited ${r.status}` });
+    else if (fs.existsSync(path.join(resultsDir, 'tfjs.md'))) tfjsMd = fs.readFileSync(path.join(resultsDir, 'tfjs.md'), 'utf8');
+  }
+}
+
 const meta = {
   date: new Date().toISOString(), quick, sections: [...only], cpu: cpuModel, cpus: os.cpus().length, avx512: hasAvx512,
   node: process.version, loadavgAtEnd: os.loadavg(), seconds: (performance.now() - t0All) / 1000, blas: blasNote,
@@ -204,4 +216,5 @@ const md = writeReport(results, resultsDir);
 console.log('\n' + md);
 if (attentionMd) console.log('\n' + attentionMd);
 if (gptMd) console.log('\n' + gptMd);
+if (tfjsMd) console.log('\n' + tfjsMd);
 console.log(`wrote ${path.relative(process.cwd(), resultsDir) || '.'}/report.md, latest.json, chart.svg (${meta.seconds.toFixed(0)} s)`);
