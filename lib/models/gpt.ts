@@ -133,7 +133,12 @@ export class MLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(this.c_fc.forwardFused(x, 'geluTanh')));
+    return this.dropout.forward(this.forwardNoDropout(x));
+  }
+
+  /** The MLP as in eval mode (generation). */
+  forwardNoDropout(x: Tensor): Tensor {
+    return this.c_proj.forward(this.c_fc.forwardFused(x, 'geluTanh'));
   }
 }
 
@@ -159,7 +164,7 @@ export class Block extends Module {
 
   forwardCached(x: Tensor, cache: LayerCache, pos: number, blockSize: number): Tensor {
     x = add(x, this.attn.forwardCached(this.ln_1.forward(x), cache, pos, blockSize));
-    return add(x, this.mlp.forward(this.ln_2.forward(x)));
+    return add(x, this.mlp.forwardNoDropout(this.ln_2.forward(x)));
   }
 }
 
