@@ -121,17 +121,18 @@ if (args.includes('--child')) {
     const c = CONFIGS[name];
     if (!c) throw new Error(`bench/gpt: unknown config '${name}' (a, b, c)`);
     console.log(`config ${name}: ${c.nLayer}×${c.nEmbd}, ${c.nHead} heads, V ${c.vocabSize}, T ${c.T}, batch ${c.batch}`);
-    const ng = [1, 2].map((t) => run(`nodegrad native ${t}T`, process.execPath, [...process.execArgv, self, '--child', '--config', name, '--threads', String(t), ...q]));
+    // nodegrad and PyTorch runs interleaved, so that a change of machine load hits both alike
+    const ngRun = (t) => run(`nodegrad native ${t}T`, process.execPath, [...process.execArgv, self, '--child', '--config', name, '--threads', String(t), ...q]);
+    const torchRun = (t, b) => {
+      const r = run(`pytorch torch ${t}T × OpenBLAS ${b}T`, py, [path.join(here, 'peers', 'torch_gpt.py'), '--config', name, '--threads', String(t), '--configs', JSON.stringify(CONFIGS), ...q],
+        { ...peerEnv, OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(b) });
+      if (r) torch.push({ ...r, blasThreads: b });
+    };
     const torch = [];
-    if (!noPeers) {
-      for (const t of [1, 2]) {
-        for (const b of [1, 2]) {
-          const r = run(`pytorch torch ${t}T × OpenBLAS ${b}T`, py, [path.join(here, 'peers', 'torch_gpt.py'), '--config', name, '--threads', String(t), '--configs', JSON.stringify(CONFIGS), ...q],
-            { ...peerEnv, OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(b) });
-          if (r) torch.push({ ...r, blasThreads: b });
-        }
-      }
-    }
+    const ng = [ngRun(1)];
+    if (!noPeers) torchRun(1, 1);
+    ng.push(ngRun(2));
+    if (!noPeers) for (const [t, b] of [[1, 2], [2, 1], [2, 2]]) torchRun(t, b);
     results[name] = { config: c, nodegrad: ng, pytorch: torch };
   }
   const load1 = os.loadavg();
