@@ -52,10 +52,11 @@ async function child() {
   const rand = () => ng.tensor(Int32Array.from({ length: B * T }, () => g.nextU32() % V), { dtype: 'int32' }).reshape(B, T);
   const batches = Array.from({ length: 4 }, () => [rand(), rand()]);
   const runs = quick ? c.quickRuns : c.runs;
-  const fw = [], bw = [], up = [], tot = [];
+  const fw = [], bw = [], up = [], tot = [], cpu = [];
   let loss = NaN;
   for (let i = 0; i < c.warm + runs; i++) {
     const [x, y] = batches[i % batches.length];
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const l = ng.F.crossEntropy(model.forward(x).view(-1, V), y.view(-1), { ignoreIndex: -1 });
     const t1 = performance.now();
@@ -65,10 +66,11 @@ async function child() {
     ng.nn.utils.clipGradNorm(model.parameters(), 1.0);
     optim.step();
     const t3 = performance.now();
+    const c1 = process.cpuUsage(c0);
     loss = l.item();
-    if (i >= c.warm) { fw.push(t1 - t0); bw.push(t2 - t1); up.push(t3 - t2); tot.push(t3 - t0); }
+    if (i >= c.warm) { fw.push(t1 - t0); bw.push(t2 - t1); up.push(t3 - t2); tot.push(t3 - t0); cpu.push((c1.user + c1.system) / 1000); }
   }
-  const step = { median: median(tot), min: Math.min(...tot), max: Math.max(...tot), runs, forward: median(fw), backward: median(bw), update: median(up), loss };
+  const step = { median: median(tot), min: Math.min(...tot), max: Math.max(...tot), runs, forward: median(fw), backward: median(bw), update: median(up), cpuMs: median(cpu), loss };
   step.tokensPerS = (B * T) / (step.median / 1e3);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   let generate = null;
@@ -119,17 +121,18 @@ if (args.includes('--child')) {
     const c = CONFIGS[name];
     if (!c) throw new Error(`bench/gpt: unknown config '${name}' (a, b, c)`);
     console.log(`config ${name}: ${c.nLayer}×${c.nEmbd}, ${c.nHead} heads, V ${c.vocabSize}, T ${c.T}, batch ${c.batch}`);
-    const ng = [1, 2].map((t) => run(`nodegrad native ${t}T`, process.execPath, [...process.execArgv, self, '--child', '--config', name, '--threads', String(t), ...q]));
+    // nodegrad and PyTorch runs interleaved, so that a change of machine load hits both alike
+    const ngRun = (t) => run(`nodegrad native ${t}T`, process.execPath, [...process.execArgv, self, '--child', '--config', name, '--threads', String(t), ...q]);
+    const torchRun = (t, b) => {
+      const r = run(`pytorch torch ${t}T × OpenBLAS ${b}T`, py, [path.join(here, 'peers', 'torch_gpt.py'), '--config', name, '--threads', String(t), '--configs', JSON.stringify(CONFIGS), ...q],
+        { ...peerEnv, OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(b) });
+      if (r) torch.push({ ...r, blasThreads: b });
+    };
     const torch = [];
-    if (!noPeers) {
-      for (const t of [1, 2]) {
-        for (const b of [1, 2]) {
-          const r = run(`pytorch torch ${t}T × OpenBLAS ${b}T`, py, [path.join(here, 'peers', 'torch_gpt.py'), '--config', name, '--threads', String(t), '--configs', JSON.stringify(CONFIGS), ...q],
-            { ...peerEnv, OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(b) });
-          if (r) torch.push({ ...r, blasThreads: b });
-        }
-      }
-    }
+    const ng = [ngRun(1)];
+    if (!noPeers) torchRun(1, 1);
+    ng.push(ngRun(2));
+    if (!noPeers) for (const [t, b] of [[1, 2], [2, 1], [2, 2]]) torchRun(t, b);
     results[name] = { config: c, nodegrad: ng, pytorch: torch };
   }
   const load1 = os.loadavg();
@@ -138,7 +141,9 @@ if (args.includes('--child')) {
     '', '| config | nodegrad 1T ms | nodegrad 2T ms | tokens/s (best) | PyTorch best ms (torch×BLAS threads) | speed-up | issue target |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const detail = ['', '| config | who | forward ms | backward ms | clip+AdamW ms | peak RSS MB |', '| --- | --- | --- | --- | --- | --- |'];
+  // CPU time (user + system, all threads) per step: on a shared machine a 1-thread run's CPU time is
+  // far less disturbed by other processes than its wall time
+  const detail = ['', '| config | who | forward ms | backward ms | clip+AdamW ms | CPU ms/step | peak RSS MB |', '| --- | --- | --- | --- | --- | --- | --- |'];
   const gen = ['', '| config | nodegrad KV cache tok/s (1T / 2T) | nodegrad no cache tok/s (1T / 2T) | PyTorch nanoGPT generate (no cache) best tok/s |', '| --- | --- | --- | --- |'];
   for (const [name, r] of Object.entries(results)) {
     const [n1, n2] = r.nodegrad;
@@ -147,8 +152,10 @@ if (args.includes('--child')) {
     const speed = bestN && bestT ? bestT.step.median / bestN.step.median : NaN;
     lines.push(`| (${name}) ${r.config.nLayer}×${r.config.nEmbd} T${r.config.T} B${r.config.batch} V${r.config.vocabSize} | ${f(n1?.step.median)} | ${f(n2?.step.median)} | ${f(bestN?.step.tokensPerS, 0)} | ${bestT ? `${f(bestT.step.median)} (${bestT.threads}×${bestT.blasThreads})` : '—'} | ${Number.isFinite(speed) ? speed.toFixed(2) + '×' : '—'} | ≥${r.config.target}× (issue: PyTorch ${r.config.issueTorchMs} ms on Zen 5) |`);
     for (const x of [bestN, bestT].filter(Boolean)) {
-      detail.push(`| (${name}) | ${x.framework} ${x.threads}T${x.blasThreads ? `×${x.blasThreads}` : ''} | ${f(x.step.forward)} | ${f(x.step.backward)} | ${f(x.step.update)} | ${f(x.peakRssMB, 0)} |`);
+      detail.push(`| (${name}) | ${x.framework} ${x.threads}T${x.blasThreads ? `×${x.blasThreads}` : ''} | ${f(x.step.forward)} | ${f(x.step.backward)} | ${f(x.step.update)} | ${f(x.step.cpuMs)} | ${f(x.peakRssMB, 0)} |`);
     }
+    const t11 = r.pytorch.find((x) => x.threads === 1 && x.blasThreads === 1);
+    if (n1 && t11) detail.push(`| (${name}) | 1 thread each: CPU ms/step nodegrad ${f(n1.step.cpuMs)} vs PyTorch ${f(t11.step.cpuMs)} | | | | ${(t11.step.cpuMs / n1.step.cpuMs).toFixed(2)}× | |`);
     const bestTg = r.pytorch.map((x) => x.generate?.noCacheTokensPerS ?? NaN).filter(Number.isFinite);
     gen.push(`| (${name}) +${n1?.generate?.new ?? '—'} tokens | ${f(n1?.generate?.cacheTokensPerS)} / ${f(n2?.generate?.cacheTokensPerS)} | ${f(n1?.generate?.noCacheTokensPerS)} / ${f(n2?.generate?.noCacheTokensPerS)} | ${bestTg.length ? f(Math.max(...bestTg)) : '—'} |`);
   }

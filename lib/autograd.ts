@@ -190,6 +190,19 @@ export function gradSink(t: Tensor, inputs: readonly Float32Array[]): Float32Arr
   return g;
 }
 
+/**
+ * The pending gradient of `t` in the running backward pass when a rule may add its contribution into
+ * it in place (an accumulating kernel such as scatterAddRows), or null: the buffer must be owned by the
+ * pass (never the caller's seed or another rule's output passed on). Saves a zeroed t-sized buffer and
+ * the add for the second use of a tensor — e.g. a GPT's tied [V, C] embedding, whose head gradient is
+ * already pending when the embedding's rule runs.
+ */
+export function pendingGradSink(t: Tensor): Float32Array | null {
+  if (t._prior !== null) t = resolveFor(t);
+  if (!t.requiresGrad || !t._gOwned || t._g === null || t._g.length !== t.size) return null;
+  return t._g;
+}
+
 function passedOn(t: Tensor, g: Float32Array): boolean {
   const inputs = t._inputs;
   if (inputs === null) return false;

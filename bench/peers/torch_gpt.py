@@ -111,9 +111,10 @@ B, T, V = c["batch"], c["T"], c["vocabSize"]
 g = torch.Generator().manual_seed(1)
 batches = [(torch.randint(0, V, (B, T), generator=g), torch.randint(0, V, (B, T), generator=g)) for _ in range(4)]
 runs = c["quickRuns" if quick else "runs"]
-fw, bw, up, tot = [], [], [], []
+fw, bw, up, tot, cpu = [], [], [], [], []
 for i in range(c["warm"] + runs):
     x, y = batches[i % len(batches)]
+    c0 = time.process_time()
     t0 = time.perf_counter()
     logits = model(x)
     loss = F.cross_entropy(logits.view(-1, V), y.view(-1), ignore_index=-1)
@@ -124,13 +125,15 @@ for i in range(c["warm"] + runs):
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     t3 = time.perf_counter()
+    c1 = time.process_time()
     if i >= c["warm"]:
+        cpu.append((c1 - c0) * 1e3)
         fw.append((t1 - t0) * 1e3)
         bw.append((t2 - t1) * 1e3)
         up.append((t3 - t2) * 1e3)
         tot.append((t3 - t0) * 1e3)
 step = {"median": median(tot), "min": min(tot), "max": max(tot), "runs": runs,
-        "forward": median(fw), "backward": median(bw), "update": median(up), "loss": float(loss)}
+        "forward": median(fw), "backward": median(bw), "update": median(up), "cpuMs": median(cpu), "loss": float(loss)}
 step["tokensPerS"] = B * T / (step["median"] / 1e3)
 gen = None
 if c.get("gen"):

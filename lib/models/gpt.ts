@@ -27,7 +27,11 @@ import { indexData } from '../nn/indices.js';
 import { AdamW } from '../optim/adam.js';
 import { checkOptions } from '../util/options.js';
 import { fmtShape } from '../util/shape.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { registerModuleClass } from '../io/model.js';
+import { loadSafetensors } from '../io/safetensors.js';
+import { contiguous, transpose } from '../ops/shape.js';
 import { qkvCachedAttention, qkvCausalAttention, type LayerCache } from './gpt-attention.js';
 
 export interface GPTConfig {
@@ -129,7 +133,12 @@ export class MLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(this.c_fc.forwardFused(x, 'geluTanh')));
+    return this.dropout.forward(this.forwardNoDropout(x));
+  }
+
+  /** The MLP as in eval mode (generation). */
+  forwardNoDropout(x: Tensor): Tensor {
+    return this.c_proj.forward(this.c_fc.forwardFused(x, 'geluTanh'));
   }
 }
 
@@ -155,7 +164,7 @@ export class Block extends Module {
 
   forwardCached(x: Tensor, cache: LayerCache, pos: number, blockSize: number): Tensor {
     x = add(x, this.attn.forwardCached(this.ln_1.forward(x), cache, pos, blockSize));
-    return add(x, this.mlp.forward(this.ln_2.forward(x)));
+    return add(x, this.mlp.forwardNoDropout(this.ln_2.forward(x)));
   }
 }
 
@@ -466,6 +475,71 @@ export class GPT extends Module {
     const given = (k: string) => (sd instanceof Map ? sd.has(k) : k in sd);
     const missingKeys = r.missingKeys.filter((k) => !(TIED.includes(k as typeof TIED[number]) && (given(TIED[0]) || given(TIED[1]))));
     return { missingKeys, unexpectedKeys: r.unexpectedKeys };
+  }
+
+  /**
+   * A GPT from a Hugging Face GPT-2 checkpoint: a `model.safetensors` file, or a folder holding it (and
+   * usually `config.json`). Keys may carry the `transformer.` prefix or not (the hub's files have none);
+   * the four Conv1D projection weights (`[in, out]`) are transposed into nn.Linear's `[out, in]` (a
+   * nanoGPT-layout file, `[out, in]` already, is taken as it is: the layout is read from `c_attn`'s
+   * shape); the `attn.bias` / `attn.masked_bias` buffers are ignored. The config comes from
+   * `config.json` (`vocab_size`, `n_positions`, `n_layer`, `n_head`, `n_embd`) when there is one, else
+   * from the tensor shapes, with GPT-2's head size of 64 (nHead = nEmbd / 64). The model is returned in
+   * eval mode (dropout off), as Hugging Face's `from_pretrained` does.
+   */
+  static fromPretrained(file: string): GPT {
+    const who = 'GPT.fromPretrained';
+    if (typeof file !== 'string') throw new TypeError(`${who}: expected a path (a model.safetensors file or a folder with one), got ${typeof file}`);
+    let weights = file;
+    let cfgFile: string | null = null;
+    if (!fs.existsSync(file)) throw new Error(`${who}: ${file} does not exist`);
+    if (fs.statSync(file).isDirectory()) {
+      weights = path.join(file, 'model.safetensors');
+      if (!fs.existsSync(weights)) throw new Error(`${who}: ${file} has no model.safetensors`);
+    }
+    const beside = path.join(path.dirname(weights), 'config.json');
+    if (fs.existsSync(beside)) cfgFile = beside;
+    const raw = loadSafetensors(weights);
+    const sd = new Map<string, Tensor>();
+    for (const [k0, t] of Object.entries(raw)) {
+      const k = k0.startsWith('transformer.') ? k0.slice('transformer.'.length) : k0;
+      if (/^h\.\d+\.attn\.(bias|masked_bias)$/.test(k)) continue;
+      sd.set(k, t);
+    }
+    const wte = sd.get('wte.weight') ?? sd.get('lm_head.weight');
+    const wpe = sd.get('wpe.weight');
+    if (wte === undefined || wpe === undefined || wte.ndim !== 2 || wpe.ndim !== 2) {
+      throw new Error(`${who}: ${weights} is not a GPT-2 checkpoint (no 2-D wte.weight / wpe.weight)`);
+    }
+    const [V, C] = wte.shape;
+    let nLayer = 0;
+    while (sd.has(`h.${nLayer}.attn.c_attn.weight`)) nLayer++;
+    let config: GPTConfig = { vocabSize: V, blockSize: wpe.shape[0], nLayer, nHead: Math.max(1, Math.round(C / 64)), nEmbd: C, bias: sd.has('ln_f.bias') };
+    if (cfgFile !== null) {
+      let j: Record<string, unknown>;
+      try {
+        j = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+      } catch (e) {
+        throw new Error(`${who}: cannot read ${cfgFile}: ${(e as Error).message}`);
+      }
+      const act = j.activation_function ?? 'gelu_new';
+      if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw new Error(`${who}: activation_function '${String(act)}' in ${cfgFile}: this GPT implements GPT-2's tanh GELU ('gelu_new') only`);
+      const eps = j.layer_norm_epsilon ?? 1e-5;
+      if (eps !== 1e-5) throw new Error(`${who}: layer_norm_epsilon ${String(eps)} in ${cfgFile}: this GPT uses 1e-5 (GPT-2's)`);
+      const num = (k: string, d: number) => (typeof j[k] === 'number' ? (j[k] as number) : d);
+      config = { ...config, vocabSize: num('vocab_size', V), blockSize: num('n_positions', num('n_ctx', config.blockSize)), nLayer: num('n_layer', nLayer), nHead: num('n_head', config.nHead), nEmbd: num('n_embd', C) };
+    }
+    const attn0 = sd.get('h.0.attn.c_attn.weight');
+    const conv1d = attn0 !== undefined && attn0.ndim === 2 && attn0.shape[0] === C && attn0.shape[1] === 3 * C;
+    const out = new Map<string, Tensor>();
+    for (const [k, t] of sd) {
+      const proj = /^h\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/.test(k);
+      const v = conv1d && proj && t.ndim === 2 ? contiguous(transpose(t, 0, 1)) : t;
+      out.set(k === 'lm_head.weight' ? k : `transformer.${k}`, v);
+    }
+    const model = new GPT(config);
+    model.loadStateDict(out);
+    return model.eval();
   }
 
   /** The constructor's config (for ng.saveModel / ng.loadModel). */

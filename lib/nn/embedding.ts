@@ -1,6 +1,6 @@
 /** Embedding: a lookup table [numEmbeddings, embeddingDim] indexed by integer ids (gatherRows / scatterAddRows). */
 import { current } from '../backend/registry.js';
-import { accumulate, needsGrad1, record } from '../autograd.js';
+import { accumulate, gradSink, needsGrad1, pendingGradSink, record } from '../autograd.js';
 import { Tensor, tensor } from '../tensor.js';
 import { describe } from '../util/describe.js';
 import { emptyF32, zerosF32 } from '../util/alloc.js';
@@ -130,6 +130,12 @@ function embeddingNamed(
   if (rows > 0 && d > 0) current.gatherRows(weight.data, ids, out.data, rows, d);
   if (needsGrad1(weight)) {
     record(out, [weight], (g) => {
+      // no padding row to spare: scatter straight into a pending (or an existing) gradient of the table
+      const sink = pad === null && rows > 0 && d > 0 ? pendingGradSink(weight) ?? gradSink(weight, [g]) : null;
+      if (sink !== null) {
+        current.scatterAddRows(g, ids, sink, rows, d);
+        return;
+      }
       const dw = zerosF32(weight.size);
       if (rows > 0 && d > 0) current.scatterAddRows(g, ids, dw, rows, d);
       if (pad !== null) dw.fill(0, pad * d, (pad + 1) * d);

@@ -226,28 +226,74 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
   if (!isPlain(spec) || (logits.ndim !== 1 && logits.ndim !== 2)) {
     return indexTargetLoss(logSoftmax(logits, logits.ndim === 1 ? 0 : 1), labels, spec, logits);
   }
-  const red = spec.reduction;
   const rows = logits.ndim === 2 ? logits.shape[0] : 1;
   const classes = logits.shape[logits.ndim - 1];
   if (classes < 1) throw new Error(`${who}: logits ${fmtShape(logits.shape)} have no classes`);
   let lab: Int32Array;
+  let ignored: Uint8Array | null = null;
   try {
     lab = toLabels(labels, rows, classes, who);
   } catch (e) {
-    // a label equal to ignoreIndex (−100 by default) is out of range for the fused kernel: general path
-    if (e instanceof RangeError) return indexTargetLoss(logSoftmax(logits, logits.ndim === 1 ? 0 : 1), labels, spec, logits);
-    throw e;
+    if (!(e instanceof RangeError)) throw e;
+    // a label equal to ignoreIndex (−100 by default, nanoGPT's −1) is out of range for the kernel: those
+    // rows run as class 0 and are then zeroed (integer labels only; anything else takes the general path)
+    const masked = maskIgnored(labels, rows, spec.ignoreIndex);
+    if (masked === null) return indexTargetLoss(logSoftmax(logits, logits.ndim === 1 ? 0 : 1), labels, spec, logits);
+    lab = toLabels(masked.ids, rows, classes, who);
+    ignored = masked.ignored;
   }
+  return fusedCrossEntropy(logits, lab, ignored, spec.reduction, rows, classes);
+}
+
+/** Integer class labels as an Int32Array with rows equal to ignoreIndex set to 0 and flagged, or null. */
+function maskIgnored(labels: Int32Array | readonly number[] | Tensor, rows: number, ignoreIndex: number): { ids: Int32Array; ignored: Uint8Array } | null {
+  let src: ArrayLike<number>;
+  if (labels instanceof Tensor) {
+    if (labels.dtype !== 'int32' || labels.ndim > 1) return null;
+    src = labels.data as unknown as Int32Array;
+  } else if (labels instanceof Int32Array) src = labels;
+  else if (Array.isArray(labels)) {
+    if (!labels.every((v) => Number.isInteger(v))) return null;
+    src = labels;
+  } else return null;
+  if (src.length !== rows) return null;
+  const ids = Int32Array.from(src);
+  const ignored = new Uint8Array(rows);
+  let any = false;
+  for (let r = 0; r < rows; r++) {
+    if (ids[r] === ignoreIndex) {
+      ids[r] = 0;
+      ignored[r] = 1;
+      any = true;
+    }
+  }
+  return any ? { ids, ignored } : null;
+}
+
+/**
+ * The fused kernel's loss and gradient over validated labels; rows flagged in `ignored` contribute no
+ * loss and no gradient, and the mean divides by the rows that are not ignored (NaN when none is, as PyTorch).
+ */
+function fusedCrossEntropy(logits: Tensor, lab: Int32Array, ignored: Uint8Array | null, red: Reduction, rows: number, classes: number): Tensor {
+  let valid = rows;
+  if (ignored !== null) for (let r = 0; r < rows; r++) valid -= ignored[r];
   const losses = new Float32Array(rows);
   const grad = isGradEnabled() && logits.requiresGrad;
   const dl = grad ? emptyF32(logits.size) : null;
-  const scale = red === 'mean' ? 1 / rows : 1;
+  const scale = red === 'mean' ? (valid > 0 ? 1 / valid : 0) : 1;
   if (rows > 0) current.softmaxCrossEntropy(floatData(logits), lab, losses, dl, rows, classes, scale);
+  if (ignored !== null) {
+    for (let r = 0; r < rows; r++) {
+      if (ignored[r] === 0) continue;
+      losses[r] = 0;
+      dl?.fill(0, r * classes, (r + 1) * classes);
+    }
+  }
   let out: Tensor;
   if (red === 'none') out = new Tensor(losses, logits.ndim === 2 ? [rows] : []);
   else {
     const s = sumOf(losses, rows);
-    out = new Tensor(new Float32Array([red === 'mean' ? (rows > 0 ? s / rows : NaN) : s]), []);
+    out = new Tensor(new Float32Array([red === 'mean' ? (valid > 0 ? s / valid : NaN) : s]), []);
   }
   if (!grad) return out;
   return record(out, [logits], (g) => {

@@ -115,6 +115,15 @@ forEachBackend('GPT.generate', ['sdpa', 'layerNorm', 'gemm', 'gatherRows'], () =
     expect(m.generate([[2, 3]], 0).shape).toEqual([1, 2]);
   });
 
+  it('generation runs without dropout even in training mode', () => {
+    const m = fixtureModel();
+    const want = row(m.generate([[4, 2]], 8, { temperature: 0 }));
+    const d = new ng.models.GPT({ ...m.config, dropout: 0.5 });
+    d.loadStateDict(m.stateDict());
+    expect(d.training).toBe(true);
+    expect(row(d.generate([[4, 2]], 8, { temperature: 0 }))).toEqual(want);
+  });
+
   it('generation records no graph and leaves gradients alone', () => {
     const m = fixtureModel();
     const out = m.generate([[1]], 3, { temperature: 0 });

@@ -227,6 +227,40 @@ describe('GPT: structure, init, optimizer', () => {
     expect(g.subarray(0, 11).some((v) => v !== 0)).toBe(true);
   });
 
+  it('fromPretrained: a Hugging Face GPT-2 layout (no prefix, Conv1D [in, out], mask buffers, config.json) loads to the same logits', () => {
+    const c = byName('tied');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpt-hf-'));
+    // the fixture's PyTorch weights rewritten the way the hub stores GPT-2 (modeling_gpt2.py Conv1D)
+    const hf: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(stateOf('tied'))) {
+      if (k === 'lm_head.weight') continue;
+      const key = k.replace(/^transformer\./, '');
+      hf[key] = /(c_attn|c_proj|c_fc)\.weight$/.test(key) ? t.t().contiguous() : t;
+    }
+    for (let i = 0; i < c.config.nLayer; i++) hf[`h.${i}.attn.masked_bias`] = ng.tensor(-1e4);
+    expect(hf['h.0.attn.c_attn.weight'].shape).toEqual([16, 48]);
+    ng.saveSafetensors(path.join(dir, 'model.safetensors'), hf);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
+      model_type: 'gpt2', vocab_size: 11, n_positions: 8, n_embd: 16, n_layer: 2, n_head: 2, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5,
+    }));
+    for (const src of [dir, path.join(dir, 'model.safetensors')]) {
+      const m = ng.models.GPT.fromPretrained(src);
+      expect(m.training).toBe(false);
+      expect(m.config).toMatchObject({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, bias: true });
+      expectClose(m.forward(ids(c, 'idx')).data, c.logits.data, OUT, `logits from ${src}`);
+    }
+    // nanoGPT layout (already [out, in], prefixed, both tied names) is taken as it is
+    const nano = path.join(dir, 'nano.safetensors');
+    ng.saveSafetensors(nano, stateOf('tied'));
+    fs.renameSync(path.join(dir, 'config.json'), path.join(dir, 'c.json'));
+    const m2 = ng.models.GPT.fromPretrained(nano);
+    expect(m2.config.nHead).toBe(1); // no config.json: GPT-2's head size 64 → max(1, round(16 / 64))
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ n_head: 2, activation_function: 'relu' }));
+    expect(() => ng.models.GPT.fromPretrained(nano)).toThrow(/activation_function 'relu'.*tanh GELU/);
+    expect(() => ng.models.GPT.fromPretrained(path.join(dir, 'nope'))).toThrow(/does not exist/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('bad config and bad input give clear errors', () => {
     const ok = { vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 };
     expect(() => new ng.models.GPT({ ...ok, nEmbd: 15 })).toThrow(/GPT: nEmbd \(15\) must be divisible by nHead \(2\)/);
