@@ -13,7 +13,7 @@
  * Generation keeps a preallocated key/value cache per layer (see `generate`).
  */
 import { Tensor } from '../tensor.js';
-import { noGrad } from '../autograd.js';
+import { isGradEnabled, noGrad } from '../autograd.js';
 import { Generator } from '../random.js';
 import { add, argmax, cumsum, gather, ge, logicalAnd, maskedFill, multinomial, softmax, sub, topk, div, select } from '../ops/index.js';
 import { Dropout, Linear } from '../nn/layers.js';
@@ -29,6 +29,8 @@ import { checkOptions } from '../util/options.js';
 import { fmtShape } from '../util/shape.js';
 import { registerModuleClass } from '../io/model.js';
 import { qkvCachedAttention, qkvCausalAttention, type LayerCache } from './gpt-attention.js';
+import { checkpoint } from '../checkpoint.js';
+import { gptFromPretrained, gptSavePretrained, type FromPretrainedOptions } from './gpt-pretrained.js';
 
 export interface GPTConfig {
   /** number of token ids (GPT-2: 50257) */
@@ -43,11 +45,16 @@ export interface GPTConfig {
   dropout?: number;
   /** biases in the Linear layers and LayerNorms (default true, as GPT-2) */
   bias?: boolean;
+  /** recompute each block's activations in backward (ng.utils.checkpoint) while training (default false; not part of `config`) */
+  gradientCheckpointing?: boolean;
 }
 
-const CONFIG_KEYS = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'dropout', 'bias'] as const;
+/** The config a GPT keeps (`model.config`, saved with it): every field but gradientCheckpointing, defaults filled. */
+export type GPTModelConfig = Required<Omit<GPTConfig, 'gradientCheckpointing'>>;
 
-function checkConfig(c: GPTConfig): Required<GPTConfig> {
+const CONFIG_KEYS = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'dropout', 'bias', 'gradientCheckpointing'] as const;
+
+function checkConfig(c: GPTConfig): GPTModelConfig {
   const who = 'GPT';
   if (c === null || typeof c !== 'object' || Array.isArray(c)) {
     throw new TypeError(`${who}: expected a config object {vocabSize, blockSize, nLayer, nHead, nEmbd, dropout?, bias?}, got ${c === null ? 'null' : typeof c}`);
@@ -140,7 +147,7 @@ export class Block extends Module {
   ln_2: LayerNorm;
   mlp: MLP;
 
-  constructor(c: Required<GPTConfig>) {
+  constructor(c: GPTModelConfig) {
     super();
     this.ln_1 = new LayerNorm(c.nEmbd, { bias: c.bias });
     this.attn = new CausalSelfAttention(c.nEmbd, c.nHead, c.dropout, c.bias);
@@ -167,7 +174,7 @@ export class GPTTransformer extends Module {
   h: ModuleList;
   ln_f: LayerNorm;
 
-  constructor(c: Required<GPTConfig>) {
+  constructor(c: GPTModelConfig) {
     super();
     this.wte = new Embedding(c.vocabSize, c.nEmbd);
     this.wpe = new Embedding(c.blockSize, c.nEmbd);
@@ -226,14 +233,19 @@ const MASK_BUFFER = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
  * ```
  */
 export class GPT extends Module {
-  readonly config: Required<GPTConfig>;
+  readonly config: GPTModelConfig;
   transformer: GPTTransformer;
   lm_head: Linear;
+  /** wrap each block's forward in ng.utils.checkpoint in training mode with grad on (HF's gradient_checkpointing) */
+  gradientCheckpointing: boolean;
 
   constructor(config: GPTConfig) {
     super();
     const c = checkConfig(config);
     this.config = c;
+    const gc = config.gradientCheckpointing ?? false;
+    if (typeof gc !== 'boolean') throw new TypeError(`GPT: config.gradientCheckpointing must be a boolean, got ${typeof gc}`);
+    this.gradientCheckpointing = gc;
     this.transformer = new GPTTransformer(c);
     this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: false });
     // weight tying (nanoGPT: transformer.wte.weight = lm_head.weight): one Parameter, two uses
@@ -321,7 +333,8 @@ export class GPT extends Module {
       throw new RangeError(`GPT.forward: cannot run a sequence of length ${T}, blockSize is only ${this.config.blockSize}`);
     }
     let x = this.embed(ids, B, T, 0, true);
-    for (const b of this.blocks()) x = b.forward(x);
+    const ckpt = this.gradientCheckpointing && this.training && isGradEnabled();
+    for (const b of this.blocks()) x = ckpt ? checkpoint(b, x) : b.forward(x);
     return this.lm_head.forward(this.transformer.ln_f.forward(x));
   }
 
@@ -468,8 +481,32 @@ export class GPT extends Module {
     return { missingKeys, unexpectedKeys: r.unexpectedKeys };
   }
 
+  /** Hugging Face's gradient_checkpointing_enable(): recompute block activations in backward while training. */
+  gradientCheckpointingEnable(): this {
+    this.gradientCheckpointing = true;
+    return this;
+  }
+
+  gradientCheckpointingDisable(): this {
+    this.gradientCheckpointing = false;
+    return this;
+  }
+
+  /**
+   * A Hugging Face GPT-2 checkpoint (a model.safetensors file, or a folder with it and config.json) or a folder
+   * written by `nodegrad train gpt`, in eval mode (see ./gpt-pretrained.ts).
+   */
+  static fromPretrained(p: string, opts: FromPretrainedOptions = {}): GPT {
+    return gptFromPretrained(GPT, p, opts);
+  }
+
+  /** Writes a Hugging Face GPT-2 folder: model.safetensors (the tied tensor once, Conv1D layout) and config.json. */
+  savePretrained(dir: string): void {
+    gptSavePretrained(this, dir);
+  }
+
   /** The constructor's config (for ng.saveModel / ng.loadModel). */
-  getConfig(): Required<GPTConfig> {
+  getConfig(): GPTModelConfig {
     return { ...this.config };
   }
 
