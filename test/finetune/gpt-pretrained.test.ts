@@ -95,9 +95,9 @@ forEachBackend('GPT.fromPretrained', ['gemm'], (backend) => {
     m.savePretrained(dir);
     const re = ng.models.GPT.fromPretrained(dir);
     for (const [k, t] of Object.entries(m.stateDict())) expect(re.stateDict()[k].data, k).toEqual(t.data);
-    // same weights; on the js backend the merged model's logits differ from a fresh load in the last bits (a reload of
-    // an unmerged model is bit-identical, above), so compare within float32 rounding
-    expectClose(re.forward(idx()).data, m.forward(idx()).data, { rtol: 1e-5, atol: 1e-6 }, 'merged, saved, reloaded');
+    // m's base weights are frozen (lora.apply), re's are not: with grad on, linear() takes the unfused GELU path for
+    // re and the fused epilogue for m, which differ in the last bits on the js backend; under noGrad both fuse
+    ng.noGrad(() => expect(re.forward(idx()).data).toEqual(m.forward(idx()).data));
   });
 
   it('gradientCheckpointing: the same loss and gradients as without (LoRA and full, with dropout)', () => {
