@@ -67,6 +67,16 @@ forEachBackend('GPT.fromPretrained', ['gemm'], (backend) => {
     const back = ng.models.GPT.fromPretrained(dir);
     const x = ng.tensor([[0, 1, 2, 3, 4, 0]], { dtype: 'int32' });
     expect(back.forward(x).data).toEqual(m.eval().forward(x).data);
+    // the same weights as one nanoGPT-layout file ([out, in], both tied names) with an HF config.json beside it
+    const nano = path.join(tmp, `nano-${backend}`);
+    fs.mkdirSync(nano);
+    ng.saveSafetensors(path.join(nano, 'weights.safetensors'), m.stateDict());
+    fs.writeFileSync(path.join(nano, 'config.json'), JSON.stringify({ model_type: 'gpt2', n_head: 2, n_embd: 8, n_layer: 1 }));
+    const fromNano = ng.models.GPT.fromPretrained(path.join(nano, 'weights.safetensors'));
+    expect(fromNano.config).toMatchObject({ vocabSize: 5, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 });
+    expect(fromNano.forward(x).data).toEqual(m.forward(x).data);
+    fs.writeFileSync(path.join(nano, 'config.json'), JSON.stringify({ n_head: 2, n_layer: 3 }));
+    expect(() => ng.models.GPT.fromPretrained(path.join(nano, 'weights.safetensors'))).toThrow(/nLayer = 3 but the checkpoint's shapes give 1/);
   });
 
   it("LoRA wraps GPT's c_attn / c_proj children; PEFT's fixture adapter (c_attn, c_fc) gives PyTorch's LoRA logits; merge and savePretrained", () => {
