@@ -7,9 +7,12 @@
 //   lora+ckpt the same as lora with every block under ng.utils.checkpoint
 //   all       lora + bf16 + checkpointing
 // Reports the median step time after warm-up, peak RSS (process.resourceUsage().maxRSS) and the trainable
-// parameter count. Until ng.models.GPT lands this stands in for it; the integrator can swap the model.
+// parameter count. `--model gpt` runs the real ng.models.GPT instead (checkpointing through its
+// gradientCheckpointing option); `--gpt2` is GPT-2 124M's shape (12 layers × 768, 12 heads, V 50257, T 64, B 4,
+// random weights) on ng.models.GPT. `--target c_attn,c_proj` changes the LoRA targets (default c_attn).
 //
 //   npm run build && node bench/finetune.mjs [--quick] [--layers 6 --embd 768 --heads 12 --vocab 50257 --T 128 --B 4]
+//   node bench/finetune.mjs --gpt2 [--target c_attn,c_proj] [--modes full,lora,...]
 //   NODEGRAD_BENCH_ENTRY=$PWD/lib/index.ts node --import tsx bench/finetune.mjs   (without dist/)
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -19,12 +22,15 @@ const args = process.argv.slice(2);
 const entry = process.env.NODEGRAD_BENCH_ENTRY ? pathToFileURL(process.env.NODEGRAD_BENCH_ENTRY).href : '../dist/esm/index.mjs';
 const opt = (k, d) => (args.includes(`--${k}`) ? Number(args[args.indexOf(`--${k}`) + 1]) : d);
 const quick = args.includes('--quick');
+const gpt2 = args.includes('--gpt2');
+const str = (k, d) => (args.includes(`--${k}`) ? args[args.indexOf(`--${k}`) + 1] : d);
 const CFG = {
-  nLayer: opt('layers', quick ? 2 : 4), nEmbd: opt('embd', quick ? 128 : 384), nHead: opt('heads', quick ? 4 : 6),
-  vocabSize: opt('vocab', quick ? 1024 : 8192), blockSize: opt('T', quick ? 32 : 128), batch: opt('B', 4),
-  steps: opt('steps', quick ? 3 : 6), threads: opt('threads', 0),
+  nLayer: opt('layers', gpt2 ? 12 : quick ? 2 : 4), nEmbd: opt('embd', gpt2 ? 768 : quick ? 128 : 384), nHead: opt('heads', gpt2 ? 12 : quick ? 4 : 6),
+  vocabSize: opt('vocab', gpt2 ? 50257 : quick ? 1024 : 8192), blockSize: opt('T', gpt2 ? 64 : quick ? 32 : 128), batch: opt('B', 4),
+  steps: opt('steps', gpt2 ? 3 : quick ? 3 : 6), threads: opt('threads', 0),
+  model: str('model', gpt2 ? 'gpt' : 'stack'), target: str('target', 'c_attn').split(','),
 };
-const MODES = ['full', 'lora', 'lora+bf16', 'lora+ckpt', 'all'];
+const MODES = str('modes', 'full,lora,lora+bf16,lora+ckpt,all').split(',');
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -76,10 +82,12 @@ async function child(mode) {
     }
   }
   ng.manualSeed(0);
-  const m = new GPTStack(CFG);
-  if (mode !== 'full') ng.lora.apply(m, { r: 8, alpha: 16, targetModules: ['c_attn'] });
+  const real = CFG.model === 'gpt';
+  const m = real ? new ng.models.GPT({ vocabSize: CFG.vocabSize, blockSize: CFG.blockSize, nLayer: CFG.nLayer, nHead: CFG.nHead, nEmbd: CFG.nEmbd }) : new GPTStack(CFG);
+  if (mode !== 'full') ng.lora.apply(m, { r: 8, alpha: 16, targetModules: CFG.target });
   if (mode === 'lora+bf16' || mode === 'all') ng.finetune.castFrozenWeights(m, 'bfloat16');
-  if (mode === 'lora+ckpt' || mode === 'all') m.ckpt = true;
+  if (mode === 'lora+ckpt' || mode === 'all') { if (real) m.gradientCheckpointingEnable(); else m.ckpt = true; }
+  m.train();
   const params = m.parameters().filter((p) => p.requiresGrad);
   const optim = new ng.optim.AdamW(params, { lr: 1e-4 });
   const { batch: B, blockSize: T, vocabSize: V } = CFG;
@@ -114,7 +122,7 @@ if (args[0] === '--child') {
     if (r.status !== 0) { console.error(`${mode} failed:\n${r.stderr}`); process.exit(1); }
     rows.push(JSON.parse(r.stdout.trim().split('\n').pop()));
   }
-  console.log(`fine-tuning step, GPT-2-shaped stack ${CFG.nLayer}L ${CFG.nHead}H ${CFG.nEmbd}d V ${CFG.vocabSize} T ${CFG.blockSize} B ${CFG.batch}; ${rows[0].backend} (${rows[0].isa}), load ${os.loadavg()[0].toFixed(2)}`);
+  console.log(`fine-tuning step, ${CFG.model === 'gpt' ? 'ng.models.GPT' : 'GPT-2-shaped stack'} ${CFG.nLayer}L ${CFG.nHead}H ${CFG.nEmbd}d V ${CFG.vocabSize} T ${CFG.blockSize} B ${CFG.batch}, LoRA r 8 on ${CFG.target.join(',')}; ${rows[0].backend} (${rows[0].isa}), load ${os.loadavg()[0].toFixed(2)}`);
   console.log('| mode | trainable params | step ms (median) | peak RSS MB |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const r of rows) console.log(`| ${r.mode} | ${r.trainable.toLocaleString('en-US')} | ${r.stepMs.toFixed(1)} | ${r.peakRssMB.toFixed(1)} |`);

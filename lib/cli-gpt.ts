@@ -279,12 +279,14 @@ export interface GenerateOptions {
   seed: number;
   backend?: string;
   threads?: number;
+  /** how to read `dir` (default loadGptDir; `nodegrad generate --adapter` passes lib/cli-finetune.ts's loader) */
+  load?: (dir: string) => { model: ng.models.GPT; tokenizer: Tokenizer };
 }
 
 /** Streams `maxNewTokens` tokens after the prompt to `write` (stdout by default); returns the whole text. */
 export function generateFromDir(dir: string, o: GenerateOptions, write: (s: string) => void = (s) => process.stdout.write(s)): string {
   configure(o.backend, o.threads);
-  const { model, tokenizer } = loadGptDir(dir);
+  const { model, tokenizer } = (o.load ?? loadGptDir)(dir);
   let prompt = tokenizer.encode(o.prompt);
   if (prompt.length === 0) prompt = tokenizer.encode('\n');
   if (prompt.length > model.config.blockSize) prompt = prompt.subarray(prompt.length - model.config.blockSize);

@@ -9,6 +9,7 @@ import { addGenericTrainOptions, isGenericTrain, registerPredictCommand, runGene
 import { infoJson } from './cli-info.js';
 import { runBench } from './cli-bench.js';
 import { GPT_DEFAULTS, generateFromDir, trainGpt } from './cli-gpt.js';
+import { registerFinetuneCommand, loadForGenerate } from './cli-finetune.js';
 import { version } from './version.js';
 import * as path from 'node:path';
 
@@ -119,10 +120,13 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'sampling seed', int('--seed', 0), 0)
     .option('--backend <name>', 'native or js')
     .option('--threads <n>', 'native kernel threads', int('--threads', 1))
-    .action((dir: string, o: { prompt: string; maxNewTokens: number; temperature: number; topK?: number; topP?: number; seed: number; backend?: string; threads?: number }) => {
+    .option('--adapter <dir>', 'a LoRA adapter folder (nodegrad finetune) to apply to the model')
+    .action((dir: string, o: { prompt: string; maxNewTokens: number; temperature: number; topK?: number; topP?: number; seed: number; backend?: string; threads?: number; adapter?: string }) => {
       if (o.topP !== undefined && o.topP > 1) throw new InvalidArgumentError('--top-p must be in (0, 1]');
-      generateFromDir(dir, { ...o, prompt: o.prompt === '\\n' ? '\n' : o.prompt });
+      const { adapter, ...rest } = o;
+      generateFromDir(dir, { ...rest, prompt: o.prompt === '\\n' ? '\n' : o.prompt, load: (d) => loadForGenerate(d, adapter) });
     });
+  registerFinetuneCommand(program, { int, positive, nonNegative });
   trainCmd.optionsGroup('options for your own data (--data):');
   addGenericTrainOptions(trainCmd);
 

@@ -12,7 +12,8 @@
  * `base_layer.weight` and `lora_A.default.weight`; we keep the base names so a base checkpoint loads into a
  * wrapped model (strict: false) and `merge` gives back exactly the un-wrapped model's keys.
  */
-import { linear } from '../nn/fused-linear.js';
+import { linear, type LinearActivation } from '../nn/fused-linear.js';
+import { gelu, relu, sigmoid, tanh } from '../ops/activation.js';
 import { dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/layers.js';
 import { Module, Parameter } from '../nn/module.js';
@@ -64,6 +65,25 @@ export class LoraLinear extends Module {
     // s folded into the [M, r] intermediate (r columns) instead of the [M, out] result
     const h = linear(xd, this.lora_A.weight, null, 'none').mul(this.scaling);
     return y.add(linear(h, this.lora_B.weight, null, 'none'));
+  }
+
+  /**
+   * act(forward(x)): what a model that fuses an activation into a Linear (GPT's c_fc → tanh-GELU calls
+   * `c_fc.forwardFused(x, 'geluTanh')`) gets from the wrapped layer — the activation applies to the sum
+   * base(x) + s·B·A·x, as with PEFT on an unfused layer.
+   */
+  forwardFused(x: Tensor, act: LinearActivation): Tensor {
+    if (this.merged) return linear(x, this.weight, this.bias, act);
+    const y = this.forward(x);
+    switch (act) {
+      case 'none': return y;
+      case 'relu': return relu(y);
+      case 'gelu': return gelu(y);
+      case 'geluTanh': return gelu(y, { approximate: 'tanh' });
+      case 'sigmoid': return sigmoid(y);
+      case 'tanh': return tanh(y);
+      default: throw new RangeError(`LoraLinear.forwardFused: unknown activation '${String(act)}'`);
+    }
   }
 
   /** W += s·B·A in place (PEFT's merge); the forward then uses W alone. */

@@ -13,7 +13,7 @@
  * Generation keeps a preallocated key/value cache per layer (see `generate`).
  */
 import { Tensor } from '../tensor.js';
-import { noGrad } from '../autograd.js';
+import { isGradEnabled, noGrad } from '../autograd.js';
 import { Generator } from '../random.js';
 import { add, argmax, cumsum, gather, ge, logicalAnd, maskedFill, multinomial, softmax, sub, topk, div, select } from '../ops/index.js';
 import { Dropout, Linear } from '../nn/layers.js';
@@ -27,12 +27,10 @@ import { indexData } from '../nn/indices.js';
 import { AdamW } from '../optim/adam.js';
 import { checkOptions } from '../util/options.js';
 import { fmtShape } from '../util/shape.js';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { registerModuleClass } from '../io/model.js';
-import { loadSafetensors } from '../io/safetensors.js';
-import { contiguous, transpose } from '../ops/shape.js';
 import { qkvCachedAttention, qkvCausalAttention, type LayerCache } from './gpt-attention.js';
+import { checkpoint } from '../checkpoint.js';
+import { gptFromPretrained, gptSavePretrained, type FromPretrainedOptions } from './gpt-pretrained.js';
 
 export interface GPTConfig {
   /** number of token ids (GPT-2: 50257) */
@@ -47,11 +45,16 @@ export interface GPTConfig {
   dropout?: number;
   /** biases in the Linear layers and LayerNorms (default true, as GPT-2) */
   bias?: boolean;
+  /** recompute each block's activations in backward (ng.utils.checkpoint) while training (default false; not part of `config`) */
+  gradientCheckpointing?: boolean;
 }
 
-const CONFIG_KEYS = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'dropout', 'bias'] as const;
+/** The config a GPT keeps (`model.config`, saved with it): every field but gradientCheckpointing, defaults filled. */
+export type GPTModelConfig = Required<Omit<GPTConfig, 'gradientCheckpointing'>>;
 
-function checkConfig(c: GPTConfig): Required<GPTConfig> {
+const CONFIG_KEYS = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'dropout', 'bias', 'gradientCheckpointing'] as const;
+
+function checkConfig(c: GPTConfig): GPTModelConfig {
   const who = 'GPT';
   if (c === null || typeof c !== 'object' || Array.isArray(c)) {
     throw new TypeError(`${who}: expected a config object {vocabSize, blockSize, nLayer, nHead, nEmbd, dropout?, bias?}, got ${c === null ? 'null' : typeof c}`);
@@ -149,7 +152,7 @@ export class Block extends Module {
   ln_2: LayerNorm;
   mlp: MLP;
 
-  constructor(c: Required<GPTConfig>) {
+  constructor(c: GPTModelConfig) {
     super();
     this.ln_1 = new LayerNorm(c.nEmbd, { bias: c.bias });
     this.attn = new CausalSelfAttention(c.nEmbd, c.nHead, c.dropout, c.bias);
@@ -176,7 +179,7 @@ export class GPTTransformer extends Module {
   h: ModuleList;
   ln_f: LayerNorm;
 
-  constructor(c: Required<GPTConfig>) {
+  constructor(c: GPTModelConfig) {
     super();
     this.wte = new Embedding(c.vocabSize, c.nEmbd);
     this.wpe = new Embedding(c.blockSize, c.nEmbd);
@@ -235,14 +238,19 @@ const MASK_BUFFER = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
  * ```
  */
 export class GPT extends Module {
-  readonly config: Required<GPTConfig>;
+  readonly config: GPTModelConfig;
   transformer: GPTTransformer;
   lm_head: Linear;
+  /** wrap each block's forward in ng.utils.checkpoint in training mode with grad on (HF's gradient_checkpointing) */
+  gradientCheckpointing: boolean;
 
   constructor(config: GPTConfig) {
     super();
     const c = checkConfig(config);
     this.config = c;
+    const gc = config.gradientCheckpointing ?? false;
+    if (typeof gc !== 'boolean') throw new TypeError(`GPT: config.gradientCheckpointing must be a boolean, got ${typeof gc}`);
+    this.gradientCheckpointing = gc;
     this.transformer = new GPTTransformer(c);
     this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: false });
     // weight tying (nanoGPT: transformer.wte.weight = lm_head.weight): one Parameter, two uses
@@ -330,7 +338,8 @@ export class GPT extends Module {
       throw new RangeError(`GPT.forward: cannot run a sequence of length ${T}, blockSize is only ${this.config.blockSize}`);
     }
     let x = this.embed(ids, B, T, 0, true);
-    for (const b of this.blocks()) x = b.forward(x);
+    const ckpt = this.gradientCheckpointing && this.training && isGradEnabled();
+    for (const b of this.blocks()) x = ckpt ? checkpoint(b, x) : b.forward(x);
     return this.lm_head.forward(this.transformer.ln_f.forward(x));
   }
 
@@ -477,73 +486,32 @@ export class GPT extends Module {
     return { missingKeys, unexpectedKeys: r.unexpectedKeys };
   }
 
+  /** Hugging Face's gradient_checkpointing_enable(): recompute block activations in backward while training. */
+  gradientCheckpointingEnable(): this {
+    this.gradientCheckpointing = true;
+    return this;
+  }
+
+  gradientCheckpointingDisable(): this {
+    this.gradientCheckpointing = false;
+    return this;
+  }
+
   /**
-   * A GPT from a Hugging Face GPT-2 checkpoint: a `model.safetensors` file, or a folder holding it (and
-   * usually `config.json`). Keys may carry the `transformer.` prefix or not (the hub's files have none);
-   * the four Conv1D projection weights (`[in, out]`) are transposed into nn.Linear's `[out, in]` (a
-   * nanoGPT-layout file, `[out, in]` already, is taken as it is: the layout is read from `c_attn`'s
-   * shape); the `attn.bias` / `attn.masked_bias` buffers are ignored. The config comes from
-   * `config.json` (`vocab_size`, `n_positions`, `n_layer`, `n_head`, `n_embd`) when there is one, else
-   * from the tensor shapes, with GPT-2's head size of 64 (nHead = nEmbd / 64). The model is returned in
-   * eval mode (dropout off), as Hugging Face's `from_pretrained` does.
+   * A Hugging Face GPT-2 checkpoint (a model.safetensors file, or a folder with it and config.json) or a folder
+   * written by `nodegrad train gpt`, in eval mode (see ./gpt-pretrained.ts).
    */
-  static fromPretrained(file: string): GPT {
-    const who = 'GPT.fromPretrained';
-    if (typeof file !== 'string') throw new TypeError(`${who}: expected a path (a model.safetensors file or a folder with one), got ${typeof file}`);
-    let weights = file;
-    let cfgFile: string | null = null;
-    if (!fs.existsSync(file)) throw new Error(`${who}: ${file} does not exist`);
-    if (fs.statSync(file).isDirectory()) {
-      weights = path.join(file, 'model.safetensors');
-      if (!fs.existsSync(weights)) throw new Error(`${who}: ${file} has no model.safetensors`);
-    }
-    const beside = path.join(path.dirname(weights), 'config.json');
-    if (fs.existsSync(beside)) cfgFile = beside;
-    const raw = loadSafetensors(weights);
-    const sd = new Map<string, Tensor>();
-    for (const [k0, t] of Object.entries(raw)) {
-      const k = k0.startsWith('transformer.') ? k0.slice('transformer.'.length) : k0;
-      if (/^h\.\d+\.attn\.(bias|masked_bias)$/.test(k)) continue;
-      sd.set(k, t);
-    }
-    const wte = sd.get('wte.weight') ?? sd.get('lm_head.weight');
-    const wpe = sd.get('wpe.weight');
-    if (wte === undefined || wpe === undefined || wte.ndim !== 2 || wpe.ndim !== 2) {
-      throw new Error(`${who}: ${weights} is not a GPT-2 checkpoint (no 2-D wte.weight / wpe.weight)`);
-    }
-    const [V, C] = wte.shape;
-    let nLayer = 0;
-    while (sd.has(`h.${nLayer}.attn.c_attn.weight`)) nLayer++;
-    let config: GPTConfig = { vocabSize: V, blockSize: wpe.shape[0], nLayer, nHead: Math.max(1, Math.round(C / 64)), nEmbd: C, bias: sd.has('ln_f.bias') };
-    if (cfgFile !== null) {
-      let j: Record<string, unknown>;
-      try {
-        j = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
-      } catch (e) {
-        throw new Error(`${who}: cannot read ${cfgFile}: ${(e as Error).message}`);
-      }
-      const act = j.activation_function ?? 'gelu_new';
-      if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw new Error(`${who}: activation_function '${String(act)}' in ${cfgFile}: this GPT implements GPT-2's tanh GELU ('gelu_new') only`);
-      const eps = j.layer_norm_epsilon ?? 1e-5;
-      if (eps !== 1e-5) throw new Error(`${who}: layer_norm_epsilon ${String(eps)} in ${cfgFile}: this GPT uses 1e-5 (GPT-2's)`);
-      const num = (k: string, d: number) => (typeof j[k] === 'number' ? (j[k] as number) : d);
-      config = { ...config, vocabSize: num('vocab_size', V), blockSize: num('n_positions', num('n_ctx', config.blockSize)), nLayer: num('n_layer', nLayer), nHead: num('n_head', config.nHead), nEmbd: num('n_embd', C) };
-    }
-    const attn0 = sd.get('h.0.attn.c_attn.weight');
-    const conv1d = attn0 !== undefined && attn0.ndim === 2 && attn0.shape[0] === C && attn0.shape[1] === 3 * C;
-    const out = new Map<string, Tensor>();
-    for (const [k, t] of sd) {
-      const proj = /^h\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/.test(k);
-      const v = conv1d && proj && t.ndim === 2 ? contiguous(transpose(t, 0, 1)) : t;
-      out.set(k === 'lm_head.weight' ? k : `transformer.${k}`, v);
-    }
-    const model = new GPT(config);
-    model.loadStateDict(out);
-    return model.eval();
+  static fromPretrained(p: string, opts: FromPretrainedOptions = {}): GPT {
+    return gptFromPretrained(GPT, p, opts);
+  }
+
+  /** Writes a Hugging Face GPT-2 folder: model.safetensors (the tied tensor once, Conv1D layout) and config.json. */
+  savePretrained(dir: string): void {
+    gptSavePretrained(this, dir);
   }
 
   /** The constructor's config (for ng.saveModel / ng.loadModel). */
-  getConfig(): Required<GPTConfig> {
+  getConfig(): GPTModelConfig {
     return { ...this.config };
   }
 
