@@ -9,17 +9,6 @@
  */
 import * as ng from '../lib/index.js';
 
-function batch(tokens: Int32Array, B: number, T: number, gen: ng.Generator): [ng.Tensor, ng.Tensor] {
-  const x = new Int32Array(B * T);
-  const y = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    const s = gen.randint(tokens.length - T - 1);
-    x.set(tokens.subarray(s, s + T), b * T);
-    y.set(tokens.subarray(s + 1, s + T + 1), b * T);
-  }
-  return [ng.tensor(x, [B, T]), ng.tensor(y, [B, T])];
-}
-
 function main(): void {
   const steps = Number(process.argv[2] ?? 1500);
   const [B, T, lr, warmup] = [24, 64, 1.5e-3, 100];
@@ -29,8 +18,9 @@ function main(): void {
   const text = ng.data.corpus('moby-dick');
   const tok = new ng.data.CharTokenizer(text);
   const tokens = tok.encode(text);
-  const split = Math.floor(tokens.length * 0.9);
-  const [train, val] = [tokens.subarray(0, split), tokens.subarray(split)];
+  const { train, val } = ng.data.splitTokens(tokens, 0.9);         // contiguous 90/10
+  const trainSet = new ng.data.TokenDataset(train, T);            // windows of T tokens, targets shifted by one
+  const valSet = new ng.data.TokenDataset(val, T);
 
   const model = new ng.models.GPT({ vocabSize: tok.vocabSize, blockSize: T, nLayer: 4, nHead: 4, nEmbd: 128 });
   const optimizer = model.configureOptimizers({ weightDecay: 0.1, lr, betas: [0.9, 0.95] });
@@ -42,7 +32,7 @@ function main(): void {
     // linear warm-up, then cosine decay to lr/10
     const p = Math.min(1, Math.max(0, (step - warmup) / (steps - warmup)));
     optimizer.lr = step < warmup ? (lr * (step + 1)) / warmup : lr / 10 + 0.5 * (1 + Math.cos(Math.PI * p)) * (lr - lr / 10);
-    const [x, y] = batch(train, B, T, gen);
+    const [x, y] = trainSet.randomBatch(B, gen);
     const loss = lossOf(x, y);
     optimizer.zeroGrad();
     loss.backward();
@@ -53,7 +43,7 @@ function main(): void {
       model.eval();
       let v = 0;
       ng.noGrad(() => {
-        for (let i = 0; i < 20; i++) v += lossOf(...batch(val, B, T, evalGen)).item() / 20;
+        for (let i = 0; i < 20; i++) v += lossOf(...valSet.randomBatch(B, evalGen)).item() / 20;
       });
       model.train();
       const tps = ((step + 1) * B * T) / ((performance.now() - t0) / 1000);

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import * as ng from './index.js';
-import { GPT_FORMAT, estimateLoss, gptLr, loadGptDir, randomBatch, saveGptDir } from './cli-gpt.js';
+import { GPT_FORMAT, estimateLoss, gptLr, loadGptDir, lossOf, saveGptDir, windows } from './cli-gpt.js';
 import { defaultGenerator } from './random.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { version } from './version.js';
@@ -177,12 +177,6 @@ export interface FinetuneResult {
   removedChars: number;
 }
 
-function lossOf(model: ng.models.GPT, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
-  const logits = model.forward(x);
-  const V = logits.shape[2];
-  return ng.F.crossEntropy(logits.view(-1, V), y.view(-1));
-}
-
 function sample(model: ng.models.GPT, tokenizer: Tokenizer, n: number, seed: number): string {
   const prompt = tokenizer.encode('\n');
   const out = model.generate(ng.tensor(prompt, [1, prompt.length]), n, { temperature: 0.8, topK: 40, generator: new ng.Generator(seed) });
@@ -255,12 +249,13 @@ export async function finetuneGpt(baseDir: string, o: FinetuneOptions): Promise<
   console.log(`val loss before ${valLossBefore.toFixed(3)}`);
 
   const sched = { lr: o.lr, minLrRatio: o.minLrRatio, warmupSteps: o.warmupSteps, steps: o.steps };
+  const trainSet = windows(trainTokens, T);
   let smooth = NaN;
   let valLoss = valLossBefore;
   const t0 = performance.now();
   for (let step = 0; step < o.steps; step++) {
     optimizer.lr = gptLr(step, sched);
-    const [x, y] = randomBatch(trainTokens, o.batchSize, T, defaultGenerator);
+    const [x, y] = trainSet.randomBatch(o.batchSize, defaultGenerator);
     const loss = lossOf(model, x, y);
     optimizer.zeroGrad();
     loss.backward();

@@ -92,23 +92,22 @@ export function gptLr(step: number, o: Pick<GptTrainOptions, 'lr' | 'minLrRatio'
   return minLr + 0.5 * (1 + Math.cos(Math.PI * ratio)) * (o.lr - minLr);
 }
 
-/** B random windows of T+1 tokens: inputs [B, T] and targets shifted by one, int32. */
+/**
+ * B random windows of T+1 tokens (TokenDataset.randomBatch, nanoGPT's get_batch): inputs [B, T] and
+ * targets shifted by one, int32. A loop should build its TokenDataset once instead (as trainGpt does).
+ */
 export function randomBatch(tokens: TokenArray, B: number, T: number, gen: ng.Generator): [ng.Tensor, ng.Tensor] {
-  const n = tokens.length - T - 1;
-  if (n < 0) throw new RangeError(`train gpt: the text has ${tokens.length} tokens, fewer than blockSize + 1 = ${T + 1}`);
-  const x = new Int32Array(B * T);
-  const y = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    const s = gen.randint(n + 1);
-    for (let t = 0; t < T; t++) {
-      x[b * T + t] = tokens[s + t];
-      y[b * T + t] = tokens[s + t + 1];
-    }
-  }
-  return [ng.tensor(x, [B, T]), ng.tensor(y, [B, T])];
+  return windows(tokens, T).randomBatch(B, gen);
 }
 
-function lossOf(model: ng.models.GPT, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
+/** The next-token windows of `tokens`, with the CLI's message when the text is shorter than a window. */
+export function windows(tokens: TokenArray, T: number): ng.data.TokenDataset {
+  if (tokens.length < T + 1) throw new RangeError(`train gpt: the text has ${tokens.length} tokens, fewer than blockSize + 1 = ${T + 1}`);
+  return new ng.data.TokenDataset(tokens, T);
+}
+
+/** Next-token cross-entropy of a batch: the logits viewed as [B·T, V] (no copy) against the targets. */
+export function lossOf(model: ng.models.GPT, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
   const logits = model.forward(x);
   const V = logits.shape[2];
   return ng.F.crossEntropy(logits.view(-1, V), y.view(-1));
@@ -117,12 +116,13 @@ function lossOf(model: ng.models.GPT, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
 /** Mean loss over `iters` batches drawn with a fixed seed (the same windows at every evaluation). */
 export function estimateLoss(model: ng.models.GPT, tokens: TokenArray, o: { batchSize: number; blockSize: number; iters: number; seed: number }): number {
   const gen = new ng.Generator(o.seed);
+  const set = windows(tokens, Math.min(o.blockSize, tokens.length - 1));
   const was = model.training;
   model.eval();
   let sum = 0;
   ng.noGrad(() => {
     for (let i = 0; i < o.iters; i++) {
-      const [x, y] = randomBatch(tokens, o.batchSize, Math.min(o.blockSize, tokens.length - 1), gen);
+      const [x, y] = set.randomBatch(o.batchSize, gen);
       sum += lossOf(model, x, y).item();
     }
   });
@@ -187,7 +187,8 @@ export async function trainGpt(o: GptTrainOptions): Promise<GptTrainResult> {
   const tokenizer = tc.tokenizer;
   const trainTokens = tc.train;
   const valTokens = tc.val;
-  const tokens = { length: trainTokens.length + valTokens.length };
+  const nTokens = trainTokens.length + valTokens.length;
+  const trainSet = windows(trainTokens, o.blockSize);
 
   const model = new ng.models.GPT({
     vocabSize: tokenizer.vocabSize, blockSize: o.blockSize, nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd, dropout: o.dropout,
@@ -204,7 +205,7 @@ export async function trainGpt(o: GptTrainOptions): Promise<GptTrainResult> {
   }
   const nParams = model.numParameters();
   console.log(`training a GPT (${o.nLayer} layers × ${o.nEmbd}, ${o.nHead} heads, block ${o.blockSize}, ${(nParams / 1e6).toFixed(2)} M parameters) ` +
-    `on ${o.corpus} (${tokens.length} ${o.tokenizer} tokens${tc.fromCache ? ' from the cache' : ''}, vocabulary ${tokenizer.vocabSize}; ${trainTokens.length} train / ${valTokens.length} val): ` +
+    `on ${o.corpus} (${nTokens} ${o.tokenizer} tokens${tc.fromCache ? ' from the cache' : ''}, vocabulary ${tokenizer.vocabSize}; ${trainTokens.length} train / ${valTokens.length} val): ` +
     `${o.steps} steps, batch ${o.batchSize}, AdamW lr ${o.lr} (warm-up ${o.warmupSteps}, cosine to ${Number((o.lr * o.minLrRatio).toPrecision(3))}), ` +
     `clip ${o.gradClip}, backend ${ng.getBackend()}, ${ng.getNumThreads()} threads, seed ${o.seed}`);
 
@@ -230,7 +231,7 @@ export async function trainGpt(o: GptTrainOptions): Promise<GptTrainResult> {
   const end = Math.min(o.steps, o.stopAfter ?? o.steps);
   for (let step = start; step < end; step++) {
     optimizer.lr = gptLr(step, o);
-    const [x, y] = randomBatch(trainTokens, o.batchSize, o.blockSize, defaultGenerator);
+    const [x, y] = trainSet.randomBatch(o.batchSize, defaultGenerator);
     const loss = lossOf(model, x, y);
     optimizer.zeroGrad();
     loss.backward();

@@ -17,6 +17,7 @@
  * of the tied tensor) and config.json, each atomically. A model with unmerged LoRA layers is refused
  * (ng.lora.merge first); bfloat16 weights are written as BF16.
  */
+import { checkOptions } from '../util/options.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configFromHF, hfToNanoGPT, saveHFGPT2, type HFGPT2ConfigJson } from '../io/hf-gpt2.js';
@@ -48,8 +49,7 @@ function readJson(file: string, who: string): Record<string, unknown> | null {
 export function gptFromPretrained<M extends GPT>(Cls: new (c: GPTConfig) => M, p: string, opts: FromPretrainedOptions = {}): M {
   const who = 'GPT.fromPretrained';
   if (typeof p !== 'string' || p.length === 0) throw new TypeError(`${who}: path must be a non-empty string (a model.safetensors file or a folder), got ${String(p)}`);
-  if (opts === null || typeof opts !== 'object') throw new TypeError(`${who}: options must be an object`);
-  for (const k of Object.keys(opts)) if (k !== 'keepBf16') throw new TypeError(`${who}: unknown option '${k}' (known: keepBf16)`);
+  checkOptions(opts, ['keepBf16'], who);
   if (opts.keepBf16 !== undefined && typeof opts.keepBf16 !== 'boolean') throw new TypeError(`${who}: keepBf16 must be a boolean`);
   if (!fs.existsSync(p)) throw new Error(`${who}: ${p} does not exist`);
   const isDir = fs.statSync(p).isDirectory();
